@@ -1,0 +1,2 @@
+/* Skip loading the polyfill when the browser has fetch. */
+return !!window.fetch;

@@ -1,0 +1,181 @@
+//! Module output: scripts, package files, styles, messages, templates.
+//!
+//! A build reads only through a [`Recorder`], so it returns, beside the
+//! output, every file it read and every path it looked for and did not find.
+
+pub mod pool;
+pub mod reader;
+pub mod remap;
+pub mod styles;
+
+use std::collections::BTreeMap;
+
+use indexmap::IndexMap;
+use serde_json::Value;
+
+use crate::files::{ContentHash, FileStore};
+use crate::less::LessCompiler;
+use crate::project::{FileModule, ModuleDef, ModuleKind, PackageKind, PackageSource};
+pub use reader::Recorder;
+pub use styles::MediaBlock;
+
+/// The result of building one module.
+#[derive(Debug, Clone)]
+pub struct Built {
+    /// Every path the build looked up -> content hash (`None`: absent).
+    pub reads: BTreeMap<String, Option<ContentHash>>,
+    /// The first problem, naming the file (and line and column where known).
+    pub error: Option<String>,
+    pub output: Output,
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Output {
+    pub script: Script,
+    pub styles: Vec<MediaBlock>,
+    pub messages: IndexMap<String, String>,
+    /// Alias -> template source.
+    pub templates: IndexMap<String, String>,
+    pub skip_function: Option<String>,
+    pub deprecated: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub enum Script {
+    #[default]
+    None,
+    /// Plain scripts, concatenated, each ending in a newline.
+    Plain(String),
+    /// packageFiles: the main file's name and every file, in order.
+    Package {
+        main: String,
+        files: Vec<(String, PackageOutput)>,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum PackageOutput {
+    Script(String),
+    Data(Value),
+}
+
+/// Builds a module. Never fails: problems become `error`, and the build goes
+/// on so that `reads` holds every file the module depends on.
+pub fn build(def: &ModuleDef, store: &FileStore, less: &mut dyn LessCompiler) -> Built {
+    let mut reader = Recorder::new(store);
+    let (output, error) = match &def.kind {
+        ModuleKind::Unsupported(reason) => (Output::default(), Some(reason.clone())),
+        ModuleKind::File(m) => build_file_module(m, &mut reader, less),
+    };
+    Built {
+        reads: reader.reads,
+        error,
+        output,
+    }
+}
+
+fn build_file_module(
+    m: &FileModule,
+    reader: &mut Recorder,
+    less: &mut dyn LessCompiler,
+) -> (Output, Option<String>) {
+    let mut errors: Vec<String> = Vec::new();
+    let mut out = Output::default();
+    if !m.scripts.is_empty() {
+        let mut joined = String::new();
+        for path in &m.scripts {
+            joined.push_str(&need(reader, &mut errors, path));
+            if !joined.ends_with('\n') {
+                joined.push('\n');
+            }
+        }
+        out.script = Script::Plain(joined);
+    }
+    if let Some(files) = &m.package_files {
+        let mut built = Vec::new();
+        let mut main = String::new();
+        for f in files {
+            if f.main {
+                main = f.name.clone();
+            }
+            let value = match (&f.source, f.kind) {
+                (PackageSource::File(path), PackageKind::Script) => {
+                    PackageOutput::Script(need(reader, &mut errors, path))
+                }
+                (PackageSource::File(path), PackageKind::Data) => {
+                    let source = need(reader, &mut errors, path);
+                    match parse_json(path, &source) {
+                        Ok(v) => PackageOutput::Data(v),
+                        Err(e) => {
+                            errors.push(e);
+                            PackageOutput::Data(Value::Null)
+                        }
+                    }
+                }
+                (PackageSource::Content(v), PackageKind::Script) => {
+                    PackageOutput::Script(v.as_str().map_or_else(|| v.to_string(), str::to_string))
+                }
+                (PackageSource::Content(v), PackageKind::Data) => PackageOutput::Data(v.clone()),
+            };
+            built.push((f.name.clone(), value));
+        }
+        out.script = Script::Package { main, files: built };
+    }
+    for (alias, path) in &m.templates {
+        let source = need(reader, &mut errors, path);
+        out.templates.insert(alias.clone(), source);
+    }
+    if let Some(path) = &m.skip_function {
+        out.skip_function = Some(need(reader, &mut errors, path));
+    }
+    out.deprecated = m.deprecated.clone();
+    match messages(m, reader) {
+        Ok(msgs) => out.messages = msgs,
+        Err(e) => errors.push(e),
+    }
+    let (blocks, style_error) = styles::build_styles(m, reader, less);
+    out.styles = blocks;
+    errors.extend(style_error);
+    (out, errors.into_iter().next())
+}
+
+/// Reads a file the definition lists; a missing one is an error naming it.
+fn need(reader: &mut Recorder, errors: &mut Vec<String>, path: &str) -> String {
+    reader.read_text(path).unwrap_or_else(|| {
+        errors.push(format!("{path}: file not found"));
+        String::new()
+    })
+}
+
+/// Looks every message key up in the language files, first file first; a key
+/// found nowhere shows as `⧼key⧽`, as MediaWiki does.
+fn messages(m: &FileModule, reader: &mut Recorder) -> Result<IndexMap<String, String>, String> {
+    let mut tables = Vec::new();
+    for path in &m.message_files {
+        if let Some(source) = reader.read_text(path) {
+            match parse_json(path, &source)? {
+                Value::Object(o) => tables.push(o),
+                _ => return Err(format!("{path}: a message file must hold a JSON object")),
+            }
+        }
+    }
+    Ok(m.messages
+        .iter()
+        .map(|key| {
+            let found = tables
+                .iter()
+                .find_map(|t| t.get(key).and_then(Value::as_str).map(str::to_string));
+            (key.clone(), found.unwrap_or_else(|| format!("⧼{key}⧽")))
+        })
+        .collect())
+}
+
+fn parse_json(path: &str, source: &str) -> Result<Value, String> {
+    serde_json::from_str(source).map_err(|e| {
+        let msg = e.to_string();
+        let msg = msg
+            .rsplit_once(" at line ")
+            .map_or(msg.as_str(), |(m, _)| m);
+        format!("{path}:{}:{}: {msg}", e.line(), e.column())
+    })
+}

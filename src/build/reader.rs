@@ -1,0 +1,49 @@
+//! A reader that records every path a build asks for, found or not.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use super::remap::FileLookup;
+use crate::files::{ContentHash, Entry, FileStore};
+
+/// Wraps the store for one build; what it recorded is the build's `files`.
+pub struct Recorder<'a> {
+    store: &'a FileStore,
+    /// path -> content hash, `None` where the path was looked for and absent.
+    pub reads: BTreeMap<String, Option<ContentHash>>,
+}
+
+impl<'a> Recorder<'a> {
+    pub fn new(store: &'a FileStore) -> Recorder<'a> {
+        Recorder {
+            store,
+            reads: BTreeMap::new(),
+        }
+    }
+
+    pub fn read(&mut self, path: &str) -> Option<Arc<[u8]>> {
+        let entry = self.store.get(path);
+        self.reads.insert(path.to_string(), entry.hash().copied());
+        match entry {
+            Entry::Present { bytes, .. } => Some(bytes),
+            Entry::Absent => None,
+        }
+    }
+
+    /// Reads a text file, without a UTF-8 byte order mark.
+    pub fn read_text(&mut self, path: &str) -> Option<String> {
+        self.read(path).map(|b| text(&b))
+    }
+}
+
+impl FileLookup for Recorder<'_> {
+    fn lookup(&mut self, path: &str) -> Option<Arc<[u8]>> {
+        self.read(path)
+    }
+}
+
+/// Bytes as text: lossy UTF-8 without a leading byte order mark.
+pub fn text(bytes: &[u8]) -> String {
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    String::from_utf8_lossy(bytes).into_owned()
+}

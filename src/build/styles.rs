@@ -1,0 +1,98 @@
+//! Stylesheets: Less compiled, `url()`s remapped, then parsed and printed by lightningcss.
+
+use lightningcss::stylesheet::{ParserOptions, PrinterOptions, StyleSheet};
+
+use super::reader::Recorder;
+use super::remap::{RemapBase, remap};
+use crate::less::{LessCompiler, LessJob};
+use crate::paths;
+use crate::project::{FileModule, Style};
+
+/// One media block of a module's CSS.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MediaBlock {
+    pub media: String,
+    pub css: String,
+}
+
+/// Builds every stylesheet of the module; the first error names its file.
+pub fn build_styles(
+    module: &FileModule,
+    reader: &mut Recorder,
+    less: &mut dyn LessCompiler,
+) -> (Vec<MediaBlock>, Option<String>) {
+    let mut blocks: Vec<MediaBlock> = Vec::new();
+    let mut first_error = None;
+    for style in &module.styles {
+        match build_one(module, style, reader, less) {
+            Ok(css) => match blocks.iter_mut().find(|b| b.media == style.media) {
+                Some(b) => {
+                    b.css.push('\n');
+                    b.css.push_str(&css);
+                }
+                None => blocks.push(MediaBlock {
+                    media: style.media.clone(),
+                    css,
+                }),
+            },
+            Err(e) => {
+                first_error.get_or_insert(e);
+            }
+        }
+    }
+    blocks.retain(|b| !b.css.is_empty());
+    (blocks, first_error)
+}
+
+fn build_one(
+    module: &FileModule,
+    style: &Style,
+    reader: &mut Recorder,
+    less: &mut dyn LessCompiler,
+) -> Result<String, String> {
+    let source = reader
+        .read_text(&style.path)
+        .ok_or_else(|| format!("{}: file not found", style.path))?;
+    let css = if style.path.ends_with(".less") {
+        let job = LessJob {
+            path: &style.path,
+            source: &source,
+            import_paths: &module.less_import_paths,
+            prefixes: &module.less_prefixes,
+            vars: &module.less_vars,
+        };
+        less.compile(&job, reader).map_err(|e| e.to_string())?
+    } else {
+        source
+    };
+    let base = RemapBase {
+        local_dir: paths::parent(&style.path),
+        remote_dir: paths::parent(&style.url),
+    };
+    let remapped = remap(&css, &base, reader);
+    print(&style.path, &remapped.css)
+}
+
+/// Parses and prints CSS minified; a syntax error names the file, line and column.
+pub fn print(path: &str, css: &str) -> Result<String, String> {
+    let options = ParserOptions {
+        filename: path.to_string(),
+        error_recovery: true,
+        ..ParserOptions::default()
+    };
+    let sheet = StyleSheet::parse(css, options).map_err(|e| located(path, &e))?;
+    let printed = sheet
+        .to_css(PrinterOptions {
+            minify: true,
+            ..PrinterOptions::default()
+        })
+        .map_err(|e| located(path, &e))?;
+    Ok(printed.code)
+}
+
+fn located<T: std::fmt::Display>(path: &str, e: &lightningcss::error::Error<T>) -> String {
+    match &e.loc {
+        Some(loc) => format!("{path}:{}:{}: {}", loc.line + 1, loc.column, e.kind),
+        None => format!("{path}: {}", e.kind),
+    }
+}

@@ -1,0 +1,29 @@
+//! Command-line definitions (clap) only.
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "rldev",
+    version,
+    about = "A development daemon for ResourceLoader-style front-end modules"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Compute every module's version once and print the registry.
+    /// Exit 0: all modules built; 1: some module is in state error; 2: bad usage or unreadable project.
+    Hashes {
+        /// Manifests, folders holding one, or an rldev.toml (default: ./rldev.toml).
+        paths: Vec<PathBuf>,
+        /// Print the registry as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}

@@ -1,0 +1,85 @@
+//! What each command does, on top of the library; `main` maps the result to an exit code.
+
+use std::path::Path;
+
+use crate::build::pool::build_all;
+use crate::disk::{DiskSource, Located};
+use crate::engine;
+use crate::files::FileStore;
+use crate::less::node::NodeLess;
+use crate::less::{LessCompiler, Unavailable, setup};
+use crate::project::{ModuleKind, Project};
+use crate::registry::{Registry, State};
+use crate::report;
+
+/// Exit codes scripts can rely on.
+pub const EXIT_OK: i32 = 0;
+pub const EXIT_MODULE_ERROR: i32 = 1;
+pub const EXIT_USAGE: i32 = 2;
+
+/// A failure that stops the command before any module is built.
+pub struct Fatal(pub String);
+
+/// Loads the project and builds every module once: the registry from scratch.
+pub fn compute_registry(located: &Located) -> Result<Registry, Fatal> {
+    let source = DiskSource {
+        root: located.root.clone(),
+    };
+    let project = Project::load(&located.inputs, &source).map_err(|e| Fatal(e.to_string()))?;
+    let store = FileStore::new(Box::new(source));
+    let defs: Vec<_> = project.modules.iter().collect();
+    let mut compilers = less_compilers(&located.root, count_less(&project));
+    let built = build_all(&defs, &store, &mut compilers);
+    let mut registry = Registry::default();
+    for (def, b) in defs.iter().zip(&built) {
+        registry
+            .modules
+            .insert(def.name.clone(), engine::entry(def, b));
+    }
+    Ok(registry)
+}
+
+fn count_less(project: &Project) -> usize {
+    project
+        .modules
+        .iter()
+        .filter(|m| match &m.kind {
+            ModuleKind::File(f) => f.styles.iter().any(|s| s.path.ends_with(".less")),
+            ModuleKind::Unsupported(_) => false,
+        })
+        .count()
+}
+
+/// One compiler per core (at least one), each its own less.js process,
+/// started on first use; where less.js cannot be had, a compiler that says why.
+pub fn less_compilers(root: &Path, less_modules: usize) -> Vec<Box<dyn LessCompiler>> {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let n = cores.min(less_modules.max(1));
+    if less_modules == 0 {
+        return vec![Box::new(Unavailable("no Less here".into()))];
+    }
+    match setup::locate() {
+        Ok(s) => (0..n)
+            .map(|_| {
+                Box::new(NodeLess::new(s.clone(), root.to_path_buf())) as Box<dyn LessCompiler>
+            })
+            .collect(),
+        Err(why) => {
+            eprintln!("rldev: {why}");
+            vec![Box::new(Unavailable(why))]
+        }
+    }
+}
+
+/// `rldev hashes`.
+pub fn hashes(located: &Located, json: bool) -> Result<i32, Fatal> {
+    let registry = compute_registry(located)?;
+    let text = if json {
+        report::registry_json(&registry) + "\n"
+    } else {
+        report::registry_table(&registry, report::Style::detect())
+    };
+    report::emit(&text).map_err(|e| Fatal(format!("cannot write to stdout: {e}")))?;
+    let broken = registry.modules.values().any(|m| m.state == State::Error);
+    Ok(if broken { EXIT_MODULE_ERROR } else { EXIT_OK })
+}

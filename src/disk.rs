@@ -1,0 +1,109 @@
+//! The filesystem side: the disk as a [`Source`], and command-line paths -> a project.
+
+use std::path::{Path, PathBuf};
+
+use crate::files::Source;
+use crate::paths;
+use crate::project::Inputs;
+
+/// The real filesystem under a root folder.
+pub struct DiskSource {
+    pub root: std::path::PathBuf,
+}
+
+impl Source for DiskSource {
+    fn read(&self, path: &str) -> Option<Vec<u8>> {
+        let abs = paths::absolute(&self.root, path);
+        // A folder is not a file: reading one must look like absence.
+        if !abs.is_file() {
+            return None;
+        }
+        std::fs::read(abs).ok()
+    }
+}
+
+/// Where a project is: its root folder and what to load from it.
+#[derive(Debug, Clone)]
+pub struct Located {
+    pub root: PathBuf,
+    pub inputs: Inputs,
+}
+
+/// Turns command-line paths (manifests, folders holding one, or an
+/// `rldev.toml`) into a root and inputs. No path means `./rldev.toml`.
+pub fn locate(args: &[PathBuf]) -> Result<Located, String> {
+    if args.is_empty() {
+        let here =
+            std::env::current_dir().map_err(|e| format!("cannot read the current folder: {e}"))?;
+        if !here.join("rldev.toml").is_file() {
+            return Err("no rldev.toml in this folder: give a manifest, a folder holding one, or an rldev.toml".into());
+        }
+        return locate(&[here.join("rldev.toml")]);
+    }
+    let mut configs = Vec::new();
+    let mut manifests = Vec::new();
+    for arg in args {
+        let abs = std::path::absolute(arg).map_err(|e| format!("{}: {e}", arg.display()))?;
+        if abs.is_dir() {
+            if abs.join("rldev.toml").is_file() {
+                configs.push(abs.join("rldev.toml"));
+            } else if let Some(m) = ["extension.json", "skin.json"]
+                .iter()
+                .map(|n| abs.join(n))
+                .find(|p| p.is_file())
+            {
+                manifests.push(m);
+            } else {
+                return Err(format!(
+                    "{}: no rldev.toml, extension.json or skin.json in this folder",
+                    arg.display()
+                ));
+            }
+        } else if abs.is_file() {
+            if abs.file_name().is_some_and(|n| n == "rldev.toml")
+                || abs.extension().is_some_and(|e| e == "toml")
+            {
+                configs.push(abs);
+            } else {
+                manifests.push(abs);
+            }
+        } else {
+            return Err(format!("{}: no such file or folder", arg.display()));
+        }
+    }
+    match (configs.as_slice(), manifests.as_slice()) {
+        ([config], []) => {
+            let root = config.parent().expect("a file has a folder").to_path_buf();
+            let rel = paths::relative_to(&root, config);
+            Ok(Located {
+                root,
+                inputs: Inputs::Config(rel),
+            })
+        }
+        ([], [_, ..]) => {
+            let root = common_folder(&manifests);
+            let rels = manifests
+                .iter()
+                .map(|m| paths::relative_to(&root, m))
+                .collect();
+            Ok(Located {
+                root,
+                inputs: Inputs::Manifests(rels),
+            })
+        }
+        _ => Err("give either one rldev.toml or manifests, not both".into()),
+    }
+}
+
+/// The deepest folder holding every given file.
+fn common_folder(files: &[PathBuf]) -> PathBuf {
+    let mut root: PathBuf = files[0].parent().unwrap_or(Path::new("/")).to_path_buf();
+    for f in &files[1..] {
+        while !f.starts_with(&root) {
+            if !root.pop() {
+                break;
+            }
+        }
+    }
+    root
+}

@@ -1,0 +1,68 @@
+//! Less compilation behind a trait; the real compiler is less.js in a Node process.
+
+pub mod node;
+pub mod setup;
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use crate::build::remap::FileLookup;
+
+/// One stylesheet to compile. Paths are project-relative.
+pub struct LessJob<'a> {
+    pub path: &'a str,
+    pub source: &'a str,
+    /// Searched after the importing file's folder.
+    pub import_paths: &'a [String],
+    /// Import prefix -> folder.
+    pub prefixes: &'a [(String, String)],
+    /// Given to less.js as `modifyVars`.
+    pub vars: &'a BTreeMap<String, String>,
+}
+
+/// A compile error, at the place less.js reported it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LessError {
+    /// Project-relative file, when known.
+    pub file: Option<String>,
+    pub line: Option<u32>,
+    pub column: Option<u32>,
+    pub message: String,
+}
+
+impl fmt::Display for LessError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let Some(file) = &self.file {
+            write!(f, "{file}")?;
+            if let Some(line) = self.line {
+                write!(f, ":{line}")?;
+                if let Some(col) = self.column {
+                    write!(f, ":{col}")?;
+                }
+            }
+            write!(f, ": ")?;
+        }
+        write!(f, "{}", self.message)
+    }
+}
+
+/// Compiles Less. Every file the compiler reads, it reads through `files`,
+/// so the bytes compiled are the bytes hashed and every lookup is recorded.
+pub trait LessCompiler: Send {
+    fn compile(&mut self, job: &LessJob, files: &mut dyn FileLookup) -> Result<String, LessError>;
+}
+
+/// A compiler that always fails with one message (e.g. "Node.js not found"),
+/// so modules with Less are `error` and the others still build.
+pub struct Unavailable(pub String);
+
+impl LessCompiler for Unavailable {
+    fn compile(&mut self, job: &LessJob, _: &mut dyn FileLookup) -> Result<String, LessError> {
+        Err(LessError {
+            file: Some(job.path.to_string()),
+            line: None,
+            column: None,
+            message: self.0.clone(),
+        })
+    }
+}

@@ -1,0 +1,224 @@
+//! The less.js process: one compile at a time over NDJSON on stdin/stdout.
+//!
+//! The protocol is described at the top of `server.mjs`. Node never reads
+//! files itself: it sends the candidate paths of every file it needs, and we
+//! answer with the first one that exists, through the build's recorder.
+
+use std::io::{BufRead, BufReader, Write};
+use std::path::PathBuf;
+use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use serde::Deserialize;
+use serde_json::json;
+
+use super::setup::LessSetup;
+use super::{LessCompiler, LessError, LessJob};
+use crate::build::remap::FileLookup;
+use crate::paths;
+
+pub struct NodeLess {
+    setup: LessSetup,
+    root: PathBuf,
+    process: Option<Process>,
+    next_id: u64,
+    /// Why the process last failed to start, and when: compiles fail fast for a
+    /// moment instead of spawning a process per stylesheet.
+    start_failure: Option<(String, Instant)>,
+}
+
+/// How long a failed start is remembered before trying again.
+const START_RETRY: Duration = Duration::from_secs(2);
+
+struct Process {
+    child: Child,
+    stdin: ChildStdin,
+    stdout: BufReader<ChildStdout>,
+}
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[derive(Deserialize)]
+struct Message {
+    op: String,
+    #[serde(default)]
+    candidates: Vec<String>,
+    css: Option<String>,
+    error: Option<WireError>,
+}
+
+#[derive(Deserialize)]
+struct WireError {
+    message: String,
+    file: Option<String>,
+    line: Option<u32>,
+    column: Option<u32>,
+}
+
+/// Why a conversation with the process broke (it died, or spoke nonsense).
+struct Broken(String);
+
+impl NodeLess {
+    pub fn new(setup: LessSetup, root: PathBuf) -> NodeLess {
+        NodeLess {
+            setup,
+            root,
+            process: None,
+            next_id: 0,
+            start_failure: None,
+        }
+    }
+
+    fn start(&self) -> Result<Process, Broken> {
+        let mut child = Command::new(&self.setup.node)
+            .arg(&self.setup.script)
+            .env("RLDEV_LESS_MODULES", &self.setup.modules)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .map_err(|e| Broken(format!("cannot start {}: {e}", self.setup.node.display())))?;
+        let stdin = child.stdin.take().expect("piped stdin");
+        let stdout = BufReader::new(child.stdout.take().expect("piped stdout"));
+        let mut p = Process {
+            child,
+            stdin,
+            stdout,
+        };
+        match read_message(&mut p)? {
+            m if m.op == "ready" => Ok(p),
+            m => Err(Broken(format!(
+                "less.js process said {:?} before ready",
+                m.op
+            ))),
+        }
+    }
+
+    fn converse(
+        &mut self,
+        job: &LessJob,
+        files: &mut dyn FileLookup,
+    ) -> Result<Result<String, LessError>, Broken> {
+        if self.process.is_none() {
+            if let Some((why, when)) = &self.start_failure
+                && when.elapsed() < START_RETRY
+            {
+                return Err(Broken(why.clone()));
+            }
+            match self.start() {
+                Ok(p) => {
+                    self.process = Some(p);
+                    self.start_failure = None;
+                }
+                Err(Broken(why)) => {
+                    self.start_failure = Some((why.clone(), Instant::now()));
+                    return Err(Broken(why));
+                }
+            }
+        }
+        self.next_id += 1;
+        let id = self.next_id;
+        let abs = |p: &str| {
+            paths::absolute(&self.root, p)
+                .to_string_lossy()
+                .into_owned()
+        };
+        let request = json!({
+            "op": "compile",
+            "id": id,
+            "file": abs(job.path),
+            "source": job.source,
+            "paths": job.import_paths.iter().map(|p| abs(p)).collect::<Vec<_>>(),
+            "prefixes": job.prefixes.iter().map(|(k, v)| (k.clone(), serde_json::Value::String(format!("{}/", abs(v))))).collect::<serde_json::Map<_, _>>(),
+            "vars": job.vars,
+        });
+        let root = self.root.clone();
+        let p = self.process.as_mut().expect("started above");
+        send(p, &request)?;
+        loop {
+            let m = read_message(p)?;
+            match m.op.as_str() {
+                "read" => {
+                    let mut reply = json!({"op": "file", "id": id, "index": null});
+                    for (i, candidate) in m.candidates.iter().enumerate() {
+                        let rel = paths::relative_to(&root, std::path::Path::new(candidate));
+                        if let Some(bytes) = files.lookup(&rel) {
+                            reply = json!({"op": "file", "id": id, "index": i, "contents_b64": STANDARD.encode(&bytes)});
+                            break;
+                        }
+                    }
+                    send(p, &reply)?;
+                }
+                "done" => {
+                    return Ok(match (m.css, m.error) {
+                        (_, Some(e)) => Err(LessError {
+                            file: Some(e.file.map_or_else(
+                                || job.path.to_string(),
+                                |f| paths::relative_to(&root, std::path::Path::new(&f)),
+                            )),
+                            line: e.line,
+                            column: e.column,
+                            message: e.message,
+                        }),
+                        (Some(css), None) => Ok(css),
+                        (None, None) => Ok(String::new()),
+                    });
+                }
+                other => return Err(Broken(format!("unexpected message {other:?} from less.js"))),
+            }
+        }
+    }
+}
+
+fn send(p: &mut Process, value: &serde_json::Value) -> Result<(), Broken> {
+    let mut line = serde_json::to_vec(value).expect("json");
+    line.push(b'\n');
+    p.stdin
+        .write_all(&line)
+        .and_then(|_| p.stdin.flush())
+        .map_err(|e| Broken(format!("less.js process is gone ({e})")))
+}
+
+fn read_message(p: &mut Process) -> Result<Message, Broken> {
+    let mut line = String::new();
+    match p.stdout.read_line(&mut line) {
+        Ok(0) => Err(Broken("less.js process exited".into())),
+        Ok(_) => serde_json::from_str(&line)
+            .map_err(|e| Broken(format!("bad message from less.js: {e}"))),
+        Err(e) => Err(Broken(format!("cannot read from less.js: {e}"))),
+    }
+}
+
+impl LessCompiler for NodeLess {
+    fn compile(&mut self, job: &LessJob, files: &mut dyn FileLookup) -> Result<String, LessError> {
+        // A process that died is restarted, and the compile tried once more.
+        let mut last = String::new();
+        for _ in 0..2 {
+            match self.converse(job, files) {
+                Ok(result) => return result,
+                Err(Broken(why)) => {
+                    self.process = None;
+                    last = why;
+                    // A process that could not even start will not start on a second try.
+                    if self.start_failure.is_some() {
+                        break;
+                    }
+                    tracing::warn!("{last}; restarting less.js");
+                }
+            }
+        }
+        Err(LessError {
+            file: Some(job.path.to_string()),
+            line: None,
+            column: None,
+            message: format!("less.js failed: {last}"),
+        })
+    }
+}

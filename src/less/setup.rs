@@ -1,0 +1,136 @@
+//! Finding Node.js and the pinned less.js, installing less.js once if it is missing.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use sha1::{Digest, Sha1};
+
+/// The pinned less.js version; `package.json` and its lock file pin the same.
+pub const LESS_VERSION: &str = "4.9.1";
+const SERVER_JS: &str = include_str!("server.mjs");
+const PACKAGE_JSON: &str = include_str!("../../package.json");
+const PACKAGE_LOCK: &str = include_str!("../../package-lock.json");
+
+/// How to start the less.js process.
+#[derive(Debug, Clone)]
+pub struct LessSetup {
+    pub node: PathBuf,
+    pub script: PathBuf,
+    /// A `node_modules` folder holding `less`.
+    pub modules: PathBuf,
+}
+
+/// Finds `node` and less.js, installing less.js into the cache folder with npm
+/// the first time (saying so on stderr). The error is a sentence a person can act on.
+pub fn locate() -> Result<LessSetup, String> {
+    let node = find_node().ok_or_else(|| {
+        "Less needs Node.js and `node` is not on PATH: install Node.js 18 or newer \
+         (Debian: apt-get install nodejs npm) or set RLDEV_NODE to its path"
+            .to_string()
+    })?;
+    let cache = cache_dir();
+    let modules = find_modules(&cache)?;
+    let script = write_script(&cache)?;
+    Ok(LessSetup {
+        node,
+        script,
+        modules,
+    })
+}
+
+fn find_node() -> Option<PathBuf> {
+    if let Some(p) = std::env::var_os("RLDEV_NODE") {
+        return Some(PathBuf::from(p));
+    }
+    which("node")
+}
+
+pub fn which(program: &str) -> Option<PathBuf> {
+    std::env::split_paths(&std::env::var_os("PATH")?)
+        .map(|dir| dir.join(program))
+        .find(|p| p.is_file())
+}
+
+/// `RLDEV_CACHE_DIR`, else `$XDG_CACHE_HOME/rldev`, else `~/.cache/rldev`.
+pub fn cache_dir() -> PathBuf {
+    if let Some(p) = std::env::var_os("RLDEV_CACHE_DIR") {
+        return PathBuf::from(p);
+    }
+    if let Some(p) = std::env::var_os("XDG_CACHE_HOME") {
+        return PathBuf::from(p).join("rldev");
+    }
+    match std::env::var_os("HOME") {
+        Some(h) => PathBuf::from(h).join(".cache").join("rldev"),
+        None => std::env::temp_dir().join("rldev-cache"),
+    }
+}
+
+fn has_pinned_less(modules: &Path) -> bool {
+    std::fs::read_to_string(modules.join("less").join("package.json"))
+        .is_ok_and(|s| s.contains(&format!("\"version\": \"{LESS_VERSION}\"")))
+}
+
+fn find_modules(cache: &Path) -> Result<PathBuf, String> {
+    if let Some(p) = std::env::var_os("RLDEV_LESS_MODULES") {
+        return Ok(PathBuf::from(p));
+    }
+    // A checkout of rldev after `npm ci`.
+    let checkout = Path::new(env!("CARGO_MANIFEST_DIR")).join("node_modules");
+    if has_pinned_less(&checkout) {
+        return Ok(checkout);
+    }
+    let dir = cache.join(format!("less-{LESS_VERSION}"));
+    let modules = dir.join("node_modules");
+    if has_pinned_less(&modules) {
+        return Ok(modules);
+    }
+    install(&dir)?;
+    Ok(modules)
+}
+
+/// `npm ci` of the pinned package into a fresh folder, renamed into place when complete.
+fn install(dir: &Path) -> Result<(), String> {
+    eprintln!(
+        "rldev: installing less {LESS_VERSION} with npm into {} (once)",
+        dir.display()
+    );
+    let npm =
+        which("npm").ok_or("less.js is not installed and `npm` is not on PATH to install it")?;
+    let parent = dir.parent().expect("cache folder has a parent");
+    let staging = parent.join(format!("less-{LESS_VERSION}.{}.tmp", std::process::id()));
+    let fail = |e: String| format!("cannot install less.js into {}: {e}", staging.display());
+    std::fs::create_dir_all(&staging).map_err(|e| fail(e.to_string()))?;
+    std::fs::write(staging.join("package.json"), PACKAGE_JSON).map_err(|e| fail(e.to_string()))?;
+    std::fs::write(staging.join("package-lock.json"), PACKAGE_LOCK)
+        .map_err(|e| fail(e.to_string()))?;
+    let status = Command::new(npm)
+        .args(["ci", "--no-audit", "--no-fund", "--loglevel=error"])
+        .current_dir(&staging)
+        .stdout(std::process::Stdio::null())
+        .status()
+        .map_err(|e| fail(e.to_string()))?;
+    if !status.success() {
+        return Err(fail(format!("npm ci exited with {status}")));
+    }
+    let _ = std::fs::remove_dir_all(dir);
+    std::fs::rename(&staging, dir).map_err(|e| fail(e.to_string()))
+}
+
+/// The embedded server script, written once per content into the cache folder.
+fn write_script(cache: &Path) -> Result<PathBuf, String> {
+    let digest = Sha1::digest(SERVER_JS.as_bytes());
+    let name = format!(
+        "less-server-{:02x}{:02x}{:02x}{:02x}.mjs",
+        digest[0], digest[1], digest[2], digest[3]
+    );
+    let path = cache.join(name);
+    if std::fs::read_to_string(&path).is_ok_and(|s| s == SERVER_JS) {
+        return Ok(path);
+    }
+    let tmp = cache.join(format!(".server.{}.tmp", std::process::id()));
+    std::fs::create_dir_all(cache)
+        .and_then(|_| std::fs::write(&tmp, SERVER_JS))
+        .and_then(|_| std::fs::rename(&tmp, &path))
+        .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    Ok(path)
+}

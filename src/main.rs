@@ -1,0 +1,36 @@
+//! Parse the command line, start logging, run, map the outcome to an exit code.
+
+use clap::Parser;
+use rldev::cli::{Cli, Command};
+use rldev::commands::{self, EXIT_USAGE};
+use rldev::disk;
+
+fn main() {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let _ = e.print();
+            std::process::exit(if e.use_stderr() { EXIT_USAGE } else { 0 });
+        }
+    };
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("RLDEV_LOG")
+                .unwrap_or_else(|_| "warn".into()),
+        )
+        .init();
+    let result = match &cli.command {
+        Command::Hashes { paths, json } => disk::locate(paths)
+            .map_err(commands::Fatal)
+            .and_then(|located| commands::hashes(&located, *json)),
+    };
+    match result {
+        Ok(code) => std::process::exit(code),
+        Err(commands::Fatal(message)) => {
+            eprintln!("rldev: {message}");
+            std::process::exit(EXIT_USAGE);
+        }
+    }
+}

@@ -1,0 +1,184 @@
+//! A project: `rldev.toml` plus manifests -> module definitions (pure: bytes in, values out).
+
+pub mod config;
+pub mod manifest;
+pub mod module;
+pub mod resolve;
+
+use std::collections::BTreeMap;
+
+use crate::files::Source;
+use crate::paths;
+pub use config::Config;
+pub use manifest::Manifest;
+pub use module::*;
+
+/// A project that cannot be loaded at all (as opposed to one broken module).
+#[derive(Debug, thiserror::Error)]
+pub enum ProjectError {
+    #[error("{path}:{line}:{column}: {message}")]
+    Syntax {
+        path: String,
+        line: usize,
+        column: usize,
+        message: String,
+    },
+    #[error("{path}: {message}")]
+    Invalid { path: String, message: String },
+    #[error("{path}: cannot read it (does it exist?)")]
+    Unreadable { path: String },
+}
+
+/// What to load, relative to the project root.
+#[derive(Debug, Clone)]
+pub enum Inputs {
+    /// An `rldev.toml` (project-relative path).
+    Config(String),
+    /// Manifest files or folders holding one, with no `rldev.toml`.
+    Manifests(Vec<String>),
+}
+
+#[derive(Debug, Clone)]
+pub struct Project {
+    pub config: Config,
+    /// Project-relative files the project definition was read from (toml and manifests).
+    pub definition_files: Vec<String>,
+    pub manifests: Vec<Manifest>,
+    /// In registration order; a name registered twice keeps the later definition.
+    pub modules: Vec<ModuleDef>,
+    pub language: String,
+}
+
+impl Project {
+    pub fn load(inputs: &Inputs, source: &dyn Source) -> Result<Project, ProjectError> {
+        let mut definition_files = Vec::new();
+        let (config, manifest_paths) = match inputs {
+            Inputs::Config(path) => {
+                let bytes = source
+                    .read(path)
+                    .ok_or_else(|| ProjectError::Unreadable { path: path.clone() })?;
+                definition_files.push(path.clone());
+                let text = String::from_utf8_lossy(&bytes);
+                let config = Config::parse(path, &text)?;
+                let dir = paths::parent(path);
+                let manifests = config
+                    .manifests
+                    .iter()
+                    .map(|m| paths::join(dir, m))
+                    .collect();
+                (config, manifests)
+            }
+            Inputs::Manifests(list) => (Config::default(), list.clone()),
+        };
+        let mut manifests = Vec::new();
+        for path in manifest_paths {
+            let (file, bytes) = find_manifest(&path, source)?;
+            definition_files.push(file.clone());
+            manifests.push(Manifest::parse(&file, &bytes)?);
+        }
+        let language = config.language.clone().unwrap_or_else(|| "en".into());
+        let modules = resolve_modules(&config, &manifests, &language);
+        Ok(Project {
+            config,
+            definition_files,
+            manifests,
+            modules,
+            language,
+        })
+    }
+}
+
+/// A manifest path is the file itself, or a folder holding `extension.json` or `skin.json`.
+fn find_manifest(path: &str, source: &dyn Source) -> Result<(String, Vec<u8>), ProjectError> {
+    if path.ends_with(".json") {
+        return source
+            .read(path)
+            .map(|b| (path.to_string(), b))
+            .ok_or_else(|| ProjectError::Unreadable { path: path.into() });
+    }
+    for name in ["extension.json", "skin.json"] {
+        let file = paths::join(path, name);
+        if let Some(b) = source.read(&file) {
+            return Ok((file, b));
+        }
+    }
+    Err(ProjectError::Invalid {
+        path: path.to_string(),
+        message: "no extension.json or skin.json here".into(),
+    })
+}
+
+fn resolve_modules(config: &Config, manifests: &[Manifest], language: &str) -> Vec<ModuleDef> {
+    let skin = config.skin.as_deref();
+    let languages: Vec<&str> = if language == "en" {
+        vec!["en"]
+    } else {
+        vec![language, "en"]
+    };
+    let message_files: Vec<String> = languages
+        .iter()
+        .flat_map(|lang| {
+            manifests
+                .iter()
+                .flat_map(|m| m.messages_dirs.iter())
+                .map(move |d| paths::join(d, &format!("{lang}.json")))
+        })
+        .collect();
+    let mut config_values = BTreeMap::new();
+    for m in manifests {
+        for (k, v) in &m.config {
+            config_values.entry(k.clone()).or_insert_with(|| v.clone());
+        }
+    }
+    // A skin's own import folder is searched before the configured ones, as MediaWiki does.
+    let mut import_paths: Vec<String> = skin
+        .into_iter()
+        .flat_map(|s| {
+            manifests
+                .iter()
+                .filter_map(move |m| m.skin_less_import_paths.get(s))
+        })
+        .cloned()
+        .collect();
+    import_paths.extend(config.less.import_paths.iter().map(|p| paths::normalize(p)));
+    let prefixes: Vec<(String, String)> = config
+        .less
+        .prefixes
+        .iter()
+        .map(|(k, v)| (k.clone(), paths::normalize(v)))
+        .collect();
+
+    let mut modules: Vec<ModuleDef> = Vec::new();
+    for m in manifests {
+        for (name, info) in &m.modules {
+            let injected = skin
+                .into_iter()
+                .flat_map(|s| {
+                    manifests
+                        .iter()
+                        .filter_map(move |sm| sm.skin_styles.get(s).map(|t| (sm, t)))
+                })
+                .flat_map(|(sm, table)| {
+                    table.iter().filter_map(move |(key, v)| {
+                        (key.trim_start_matches('+') == name).then_some((sm, key.as_str(), v))
+                    })
+                })
+                .collect();
+            let settings = resolve::Settings {
+                skin,
+                message_files: &message_files,
+                config: &config_values,
+                less_import_paths: &import_paths,
+                less_prefixes: &prefixes,
+                less_vars: config.modules.get(name).map(|s| &s.less_vars),
+                injected_skin_styles: injected,
+            };
+            let def = resolve::resolve(m, name, info, &settings);
+            match modules.iter_mut().find(|d| d.name == def.name) {
+                Some(existing) => *existing = def,
+                None => modules.push(def),
+            }
+        }
+    }
+    modules
+}

@@ -1,0 +1,112 @@
+//! Module definitions, resolved to project-relative paths: what a build needs.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+/// One entry of `ResourceModules`, after defaults and base paths are applied.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ModuleDef {
+    pub name: String,
+    /// The manifest that declared it (project-relative).
+    #[serde(skip)]
+    pub origin: String,
+    /// Sorted and de-duplicated, as ResourceLoader does.
+    #[serde(skip)]
+    pub dependencies: Vec<String>,
+    #[serde(skip)]
+    pub group: Option<String>,
+    pub kind: ModuleKind,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ModuleKind {
+    File(Box<FileModule>),
+    /// A definition rldev cannot build (a PHP class, a PHP callback); the reason is shown as its error.
+    Unsupported(String),
+}
+
+/// A FileModule: everything here can change the output, and all of it is hashed.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct FileModule {
+    /// Project-relative folder the module's paths are relative to.
+    pub local_base: String,
+    /// URL folder the module's files are served from (e.g. `/extensions/Demo/resources`).
+    pub remote_base: String,
+    pub scripts: Vec<String>,
+    pub styles: Vec<Style>,
+    pub package_files: Option<Vec<PackageFile>>,
+    /// Alias -> project-relative path.
+    pub templates: Vec<(String, String)>,
+    /// Sorted and de-duplicated keys.
+    pub messages: Vec<String>,
+    /// Language files searched for messages, in lookup order (present or not).
+    pub message_files: Vec<String>,
+    pub skip_function: Option<String>,
+    pub less_vars: BTreeMap<String, String>,
+    /// Less search path after the importing file's folder (project-relative folders).
+    pub less_import_paths: Vec<String>,
+    /// Less import prefixes -> project-relative folders.
+    pub less_prefixes: Vec<(String, String)>,
+    pub deprecated: Option<String>,
+}
+
+impl FileModule {
+    /// Every file the definition names directly, in a fixed order.
+    pub fn listed_files(&self) -> Vec<&str> {
+        let mut out: Vec<&str> = self.scripts.iter().map(String::as_str).collect();
+        out.extend(self.styles.iter().map(|s| s.path.as_str()));
+        if let Some(files) = &self.package_files {
+            out.extend(files.iter().filter_map(|f| match &f.source {
+                PackageSource::File(p) => Some(p.as_str()),
+                _ => None,
+            }));
+        }
+        out.extend(self.templates.iter().map(|(_, p)| p.as_str()));
+        out.extend(self.skip_function.as_deref());
+        out
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Style {
+    pub path: String,
+    /// `all` unless given.
+    pub media: String,
+    /// The URL the file is served from; its `url()`s resolve against its folder.
+    pub url: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PackageFile {
+    /// The virtual path `require()` uses.
+    pub name: String,
+    pub kind: PackageKind,
+    pub main: bool,
+    pub source: PackageSource,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PackageKind {
+    Script,
+    Data,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PackageSource {
+    /// Project-relative path of a file on disk.
+    File(String),
+    /// Literal JS source (script) or JSON value (data).
+    Content(serde_json::Value),
+}
+
+/// ResourceLoader::isValidModuleName.
+pub fn valid_module_name(name: &str) -> bool {
+    name.len() <= 255
+        && !name.contains(['|', ',', '!'])
+        && !name.starts_with("./")
+        && !name.starts_with("../")
+}

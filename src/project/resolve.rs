@@ -1,0 +1,349 @@
+//! One `ResourceModules` entry -> a [`ModuleDef`], as ResourceLoader's FileModule reads it.
+
+use std::collections::BTreeMap;
+
+use serde_json::{Map, Value};
+
+use super::manifest::{Manifest, string_list};
+use super::module::*;
+use crate::paths;
+
+/// What every module of a project shares when it is resolved.
+pub struct Settings<'a> {
+    pub skin: Option<&'a str>,
+    /// Message language files in lookup order (all manifests' `MessagesDirs`).
+    pub message_files: &'a [String],
+    /// Config values from every manifest's `config`.
+    pub config: &'a BTreeMap<String, Value>,
+    pub less_import_paths: &'a [String],
+    pub less_prefixes: &'a [(String, String)],
+    pub less_vars: Option<&'a BTreeMap<String, String>>,
+    /// `ResourceModuleSkinStyles` of the chosen skin that name this module.
+    pub injected_skin_styles: Vec<(&'a Manifest, &'a str, &'a Value)>,
+}
+
+/// The classes that are plain file modules.
+const FILE_MODULE_CLASSES: &[&str] = &[
+    "MediaWiki\\ResourceLoader\\FileModule",
+    "ResourceLoaderFileModule",
+    "FileModule",
+];
+
+pub fn resolve(manifest: &Manifest, name: &str, info: &Value, s: &Settings) -> ModuleDef {
+    let mut info = match info {
+        Value::Object(m) => m.clone(),
+        _ => Map::new(),
+    };
+    // ResourceFileModulePaths are merged in with PHP's `+=`: the module's own keys win.
+    for (k, v) in &manifest.file_module_paths {
+        info.entry(k.clone()).or_insert_with(|| v.clone());
+    }
+    let dependencies = sorted_unique(
+        info.get("dependencies")
+            .map(string_list)
+            .unwrap_or_default(),
+    );
+    let group = info
+        .get("group")
+        .and_then(Value::as_str)
+        .map(str::to_string);
+    let kind = if !valid_module_name(name) {
+        ModuleKind::Unsupported(format!("invalid module name {name:?}"))
+    } else {
+        match file_module(manifest, &info, s) {
+            Ok(m) => ModuleKind::File(Box::new(m)),
+            Err(reason) => ModuleKind::Unsupported(reason),
+        }
+    };
+    ModuleDef {
+        name: name.to_string(),
+        origin: manifest.path.clone(),
+        dependencies,
+        group,
+        kind,
+    }
+}
+
+/// Where a module's files are, on disk and as URLs.
+struct Base {
+    local: String,
+    remote: String,
+}
+
+impl Base {
+    fn of(manifest: &Manifest, info: &Map<String, Value>) -> Base {
+        let local = match info.get("localBasePath").and_then(Value::as_str) {
+            Some(p) => paths::join(&manifest.dir, p),
+            None => manifest.dir.clone(),
+        };
+        let s = |k: &str| info.get(k).and_then(Value::as_str);
+        // Later wins: remoteExtPath, then remoteSkinPath, then remoteBasePath.
+        let mut remote = String::new();
+        if let Some(p) = s("remoteExtPath") {
+            remote = format!("/extensions/{p}");
+        }
+        if let Some(p) = s("remoteSkinPath") {
+            remote = format!("/skins/{p}");
+        }
+        if let Some(p) = s("remoteBasePath") {
+            remote = p.to_string();
+        }
+        Base {
+            local,
+            remote: remote.trim_end_matches('/').to_string(),
+        }
+    }
+
+    fn path(&self, rel: &str) -> String {
+        paths::join(&self.local, rel)
+    }
+
+    fn style(&self, rel: &str, media: &str) -> Style {
+        let url_path = paths::join(self.remote.trim_start_matches('/'), rel);
+        Style {
+            path: self.path(rel),
+            media: media.to_string(),
+            url: format!("/{url_path}"),
+        }
+    }
+}
+
+fn file_module(
+    manifest: &Manifest,
+    info: &Map<String, Value>,
+    s: &Settings,
+) -> Result<FileModule, String> {
+    if let Some(class) = info.get("class").and_then(Value::as_str)
+        && !FILE_MODULE_CLASSES.contains(&class)
+    {
+        return Err(format!(
+            "class {class} needs PHP; rldev builds only file modules"
+        ));
+    }
+    if info.contains_key("factory") {
+        return Err("a `factory` needs PHP; rldev builds only file modules".into());
+    }
+    let base = Base::of(manifest, info);
+    let list = |key: &str| -> Vec<String> {
+        info.get(key)
+            .map(string_list)
+            .unwrap_or_default()
+            .iter()
+            .map(|p| base.path(p))
+            .collect()
+    };
+    let mut scripts = list("scripts");
+    scripts.extend(
+        pick(info.get("skinScripts"), s.skin)
+            .iter()
+            .map(|p| base.path(p)),
+    );
+    let mut styles = styles_of(&base, info.get("styles"));
+    let own_skin_styles = info.get("skinStyles").and_then(Value::as_object);
+    let skin_has_own = s
+        .skin
+        .is_some_and(|skin| own_skin_styles.is_some_and(|m| m.contains_key(skin)));
+    let mut skin_styles = match own_skin_styles {
+        Some(m) => match s.skin.and_then(|k| m.get(k)).or_else(|| m.get("default")) {
+            Some(v) => styles_of(&base, Some(v)),
+            None => Vec::new(),
+        },
+        None => Vec::new(),
+    };
+    for (skin_manifest, key, value) in &s.injected_skin_styles {
+        let skin_base = Base::of(skin_manifest, &skin_manifest.file_module_paths);
+        let injected = styles_of(&skin_base, Some(value));
+        if key.starts_with('+') {
+            skin_styles.extend(injected);
+        } else if !skin_has_own {
+            skin_styles = injected;
+        }
+    }
+    styles.extend(skin_styles);
+
+    let package_files = match info.get("packageFiles") {
+        Some(v) => {
+            if !scripts.is_empty() {
+                return Err("packageFiles cannot be combined with scripts".into());
+            }
+            Some(package_files(&base, v, s.config)?)
+        }
+        None => None,
+    };
+    let templates = match info.get("templates") {
+        Some(Value::Object(m)) => m
+            .iter()
+            .filter_map(|(alias, p)| p.as_str().map(|p| (alias.clone(), base.path(p))))
+            .collect(),
+        Some(v) => string_list(v)
+            .into_iter()
+            .map(|p| (p.clone(), base.path(&p)))
+            .collect(),
+        None => Vec::new(),
+    };
+    let messages = sorted_unique(info.get("messages").map(string_list).unwrap_or_default());
+    let message_files = if messages.is_empty() {
+        Vec::new()
+    } else {
+        s.message_files.to_vec()
+    };
+    let deprecated = match info.get("deprecated") {
+        Some(Value::String(m)) => Some(m.clone()),
+        Some(Value::Bool(true)) => Some(String::new()),
+        _ => None,
+    };
+    Ok(FileModule {
+        local_base: base.local.clone(),
+        remote_base: base.remote.clone(),
+        scripts,
+        styles,
+        package_files,
+        templates,
+        messages,
+        message_files,
+        skip_function: info
+            .get("skipFunction")
+            .and_then(Value::as_str)
+            .map(|p| base.path(p)),
+        less_vars: s.less_vars.cloned().unwrap_or_default(),
+        less_import_paths: s.less_import_paths.to_vec(),
+        less_prefixes: s.less_prefixes.to_vec(),
+        deprecated,
+    })
+}
+
+/// `{skin: paths, default: paths}` -> the chosen skin's entry, else `default`.
+fn pick(v: Option<&Value>, skin: Option<&str>) -> Vec<String> {
+    let Some(Value::Object(m)) = v else {
+        return Vec::new();
+    };
+    skin.and_then(|k| m.get(k))
+        .or_else(|| m.get("default"))
+        .map(string_list)
+        .unwrap_or_default()
+}
+
+/// `styles`: a path, a list of paths, or `{path: {"media": …}}`.
+fn styles_of(base: &Base, v: Option<&Value>) -> Vec<Style> {
+    match v {
+        Some(Value::Object(m)) => m
+            .iter()
+            .map(|(path, opts)| {
+                let media = opts.get("media").and_then(Value::as_str).unwrap_or("all");
+                base.style(path, media)
+            })
+            .collect(),
+        Some(v) => string_list(v)
+            .iter()
+            .map(|p| base.style(p, "all"))
+            .collect(),
+        None => Vec::new(),
+    }
+}
+
+fn package_files(
+    base: &Base,
+    v: &Value,
+    config: &BTreeMap<String, Value>,
+) -> Result<Vec<PackageFile>, String> {
+    let Value::Array(items) = v else {
+        return Err("packageFiles must be a list".into());
+    };
+    let mut out = Vec::new();
+    for item in items {
+        let (name, entry) = match item {
+            Value::String(p) => (p.clone(), None),
+            Value::Object(o) => match o.get("name").and_then(Value::as_str) {
+                Some(n) => (n.to_string(), Some(o)),
+                None => return Err("a packageFiles entry has no name".into()),
+            },
+            _ => return Err("a packageFiles entry must be a string or an object".into()),
+        };
+        let get = |k: &str| entry.and_then(|o| o.get(k));
+        if get("callback").is_some() || get("versionCallback").is_some() {
+            return Err(format!(
+                "packageFiles entry {name} uses a PHP callback (needs PHP)"
+            ));
+        }
+        if name.ends_with(".vue") {
+            return Err(format!(
+                "packageFiles entry {name}: .vue files need a Vue compiler"
+            ));
+        }
+        let mut kind = if name.ends_with(".json") {
+            PackageKind::Data
+        } else {
+            PackageKind::Script
+        };
+        match get("type").and_then(Value::as_str) {
+            Some("data") => kind = PackageKind::Data,
+            Some("script") => kind = PackageKind::Script,
+            Some(other) => return Err(format!("packageFiles entry {name}: unknown type {other}")),
+            None => {}
+        }
+        let source = if let Some(content) = get("content") {
+            PackageSource::Content(content.clone())
+        } else if let Some(vars) = get("config") {
+            kind = PackageKind::Data;
+            PackageSource::Content(config_values(&name, vars, config)?)
+        } else {
+            let file = get("file").and_then(Value::as_str).unwrap_or(&name);
+            PackageSource::File(base.path(file))
+        };
+        let main = get("main").and_then(Value::as_bool).unwrap_or(false);
+        out.push(PackageFile {
+            name,
+            kind,
+            main,
+            source,
+        });
+    }
+    let main = out
+        .iter()
+        .position(|f| f.main)
+        .or_else(|| out.iter().position(|f| f.kind == PackageKind::Script));
+    match main {
+        Some(i) if out[i].kind == PackageKind::Script => {
+            for (j, f) in out.iter_mut().enumerate() {
+                f.main = i == j;
+            }
+            Ok(out)
+        }
+        _ => Err("packageFiles has no main script file".into()),
+    }
+}
+
+/// `config: ["Var"]` or `{alias: "Var"}` -> a JSON object of the config values.
+fn config_values(
+    name: &str,
+    vars: &Value,
+    config: &BTreeMap<String, Value>,
+) -> Result<Value, String> {
+    let pairs: Vec<(String, String)> = match vars {
+        Value::Object(m) => m
+            .iter()
+            .filter_map(|(alias, var)| var.as_str().map(|v| (alias.clone(), v.to_string())))
+            .collect(),
+        v => string_list(v).into_iter().map(|v| (v.clone(), v)).collect(),
+    };
+    let mut out = Map::new();
+    for (alias, var) in pairs {
+        match config.get(&var) {
+            Some(value) => {
+                out.insert(alias, value.clone());
+            }
+            None => {
+                return Err(format!(
+                    "packageFiles entry {name}: config variable {var} is not in any manifest's config"
+                ));
+            }
+        }
+    }
+    Ok(Value::Object(out))
+}
+
+fn sorted_unique(mut v: Vec<String>) -> Vec<String> {
+    v.sort();
+    v.dedup();
+    v
+}
