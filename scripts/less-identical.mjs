@@ -1,0 +1,772 @@
+#!/usr/bin/env node
+// Proves that src/less/server.mjs (protocol file manager + parse cache)
+// compiles exactly like plain less.js.
+//
+// Every input is compiled with plain `less.render` (less.js's own node file
+// manager, the server's options) and through server.mjs over its NDJSON
+// protocol (this script answers the server's "read" requests from disk);
+// CSS and error (message, type, file, line, column) must be identical. The
+// server compiles each input twice in a row, the second time from its parse
+// cache. Inputs: (a) a generated tree of modules importing a 1000-variable
+// file, (b) tests/less_fixtures/cases.json, (c) less.js's own test inputs
+// from the @less/test-data package, installed with npm into a temp folder
+// (skipped with a notice when npm cannot install it). It also checks that
+// cached-tree copies are structurally identical to fresh parses, and prints
+// timings: per-module compile with and without the cache, parse vs copy.
+//
+// One known, deliberate difference is normalized (see referenceError): for a
+// missing @import, less.js with syncImport:true reports no message at all,
+// and its async message lists paths the server never tries (the process
+// working directory and npm:// module lookups).
+//
+// Usage (from the repository root, after `npm ci`):
+//   node scripts/less-identical.mjs
+// Environment: RLDEV_LESS_BENCH_MODULES=<n> modules for the cached timing run
+// (default 1000; 0 skips timings), RLDEV_LESS_TEST_DATA=0 skips (c),
+// RLDEV_LESS_VERBOSE=1 names each input on stderr as it is checked.
+
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { spawn, spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const serverPath = path.join(repo, 'src', 'less', 'server.mjs');
+const fixturesDir = path.join(repo, 'tests', 'less_fixtures');
+const TEST_DATA_VERSION = '4.1.0';
+
+globalThis.rldevLessServerAsLibrary = true;
+const { internals, renderOptions } = await import(serverPath);
+const { less, TreePlan, normalizedImportText } = internals;
+
+// No network: without its URL file manager, plain less.js treats http(s)
+// imports as files (not found), like the server does.
+less.environment.fileManagers = less.environment.fileManagers.filter(fm => !(fm instanceof less.UrlFileManager));
+
+const results = { passed: 0, failed: 0 };
+const cacheTotals = { copies: 0 };
+
+function pass() {
+    results.passed++;
+}
+
+function fail(name, details) {
+    results.failed++;
+    console.log(`FAIL ${name}`);
+    for (const line of details) {
+        console.log(`    ${line}`);
+    }
+}
+
+// ------------------------------------------------------------ server client
+
+/** Runs server.mjs and answers its read requests from disk. */
+class ServerClient {
+    constructor(env = {}) {
+        this.child = spawn(process.execPath, [serverPath], {
+            stdio: ['pipe', 'pipe', 'inherit'],
+            env: { ...process.env, RLDEV_LESS_STATS: '1', ...env }
+        });
+        this.buffer = '';
+        this.lines = [];
+        this.waiting = null;
+        this.exited = false;
+        this.child.stdout.setEncoding('utf8');
+        this.child.stdout.on('data', chunk => this.onData(chunk));
+        this.child.on('exit', code => {
+            this.exited = true;
+            this.exitCode = code;
+            this.wake();
+        });
+        this.nextId = 1;
+    }
+
+    onData(chunk) {
+        this.buffer += chunk;
+        let nl;
+        while ((nl = this.buffer.indexOf('\n')) >= 0) {
+            this.lines.push(this.buffer.slice(0, nl));
+            this.buffer = this.buffer.slice(nl + 1);
+        }
+        this.wake();
+    }
+
+    wake() {
+        if (this.waiting) {
+            const resolve = this.waiting;
+            this.waiting = null;
+            resolve();
+        }
+    }
+
+    async receive() {
+        while (this.lines.length === 0) {
+            if (this.exited) {
+                throw new Error(`server exited with code ${this.exitCode}`);
+            }
+            await new Promise(resolve => { this.waiting = resolve; });
+        }
+        return JSON.parse(this.lines.shift());
+    }
+
+    send(message) {
+        this.child.stdin.write(`${JSON.stringify(message)}\n`);
+    }
+
+    async ready() {
+        const hello = await this.receive();
+        if (hello.op !== 'ready') {
+            throw new Error(`expected ready, got ${JSON.stringify(hello)}`);
+        }
+        return hello;
+    }
+
+    /** One compile; resolves to {css, error, stats, reads: [{candidates, binary, index}]}. */
+    async compile({ file, source, paths = [], prefixes = {}, vars = {} }) {
+        const id = this.nextId++;
+        this.send({ op: 'compile', id, file, source, paths, prefixes, vars });
+        const reads = [];
+        for (;;) {
+            const message = await this.receive();
+            if (message.op === 'read' && message.id === id) {
+                const index = message.candidates.findIndex(isFile);
+                reads.push({ candidates: message.candidates, binary: message.binary, index });
+                this.send(index < 0 ? { op: 'file', id, index: null } :
+                    { op: 'file', id, index, contents_b64: fs.readFileSync(message.candidates[index]).toString('base64') });
+            } else if (message.op === 'done' && message.id === id) {
+                return { css: message.css, error: message.error, stats: message.stats, reads };
+            } else {
+                throw new Error(`unexpected message ${JSON.stringify(message).slice(0, 300)}`);
+            }
+        }
+    }
+
+    async close() {
+        this.child.stdin.end();
+        if (!this.exited) {
+            await new Promise(resolve => this.child.on('exit', resolve));
+        }
+        return this.exitCode;
+    }
+}
+
+function isFile(p) {
+    try {
+        return fs.statSync(p).isFile();
+    } catch (e) {
+        return false;
+    }
+}
+
+// ------------------------------------------------------------ plain less.js
+
+function renderPlain(source, options) {
+    return less.render(source, options).then(
+        output => ({ css: output.css, error: null }),
+        e => ({ css: null, error: e }));
+}
+
+function plainError(e) {
+    return {
+        message: e.message,
+        type: e.type ?? null,
+        file: e.filename ?? null,
+        line: Number.isInteger(e.line) ? e.line : null,
+        column: Number.isInteger(e.line) && Number.isInteger(e.column) ? e.column + 1 : null
+    };
+}
+
+/**
+ * Drops the paths less.js's node file manager tries outside the importing
+ * file's folder and the "paths" option: npm:// module lookups and paths
+ * relative to the process working directory (the server tries neither).
+ * Kept: paths that are absolute in less.js's sense (/, \\, #, scheme:).
+ */
+function withoutCwdAndNpmTries(message) {
+    const m = /^('.*' wasn't found\. Tried - )(.*)$/s.exec(message);
+    if (!m) { return message; }
+    const lessAbsolute = /^(?:[a-z-]+:|\/|\\|#)/i;
+    const tried = m[2].split(',').filter(p => lessAbsolute.test(p) && !p.startsWith('npm://'));
+    return m[1] + tried.join(',');
+}
+
+/**
+ * Plain less.js result with the server's options. A missing @import with
+ * syncImport:true gives an error without message (less.js 4.9.1 wraps the
+ * node file manager's {error} result instead of the error); its message is
+ * then taken from the same render with syncImport:false, with the
+ * cwd/npm entries of its "Tried" list removed (see withoutCwdAndNpmTries).
+ */
+async function referenceCompile({ file, source, paths = [], vars = {} }) {
+    const result = await renderPlain(source, renderOptions(file, paths, vars));
+    if (!result.error) {
+        return result;
+    }
+    const error = plainError(result.error);
+    if (error.message === undefined) {
+        const asyncResult = await renderPlain(source, { ...renderOptions(file, paths, vars), syncImport: false });
+        const asyncError = asyncResult.error && plainError(asyncResult.error);
+        if (asyncError && ['file', 'line', 'column'].every(k => asyncError[k] === error[k])) {
+            error.message = withoutCwdAndNpmTries(asyncError.message);
+            error.type = asyncError.type;
+        } else {
+            error.message = '(plain less.js gave no message, and its async mode failed elsewhere)';
+        }
+    }
+    return { css: null, error };
+}
+
+function compareResults(expected, actual) {
+    const differences = [];
+    if (expected.css !== actual.css) {
+        differences.push(`css differs:\n--- less.render\n${expected.css}\n--- server\n${actual.css}`);
+    }
+    const e = expected.error;
+    const a = actual.error;
+    if (Boolean(e) !== Boolean(a)) {
+        differences.push(`error differs: less.render ${JSON.stringify(e)} vs server ${JSON.stringify(a)}`);
+    } else if (e) {
+        for (const key of ['message', 'type', 'file', 'line', 'column']) {
+            if (e[key] !== a[key]) {
+                differences.push(`error.${key} differs: less.render ${JSON.stringify(e[key])} vs server ${JSON.stringify(a[key])}`);
+            }
+        }
+    }
+    return differences;
+}
+
+/**
+ * Compiles one input twice through the server and once with plain less.js;
+ * records a pass or a failure named after the input.
+ */
+async function checkInput(server, name, input, expect = null) {
+    if (process.env.RLDEV_LESS_VERBOSE === '1') {
+        process.stderr.write(`checking ${name}\n`);
+    }
+    const expected = input.serverOnly ? null : await referenceCompile(input);
+    const differences = [];
+    const actuals = [];
+    for (const round of [1, 2]) {
+        const actual = await server.compile(input);
+        actuals.push(actual);
+        if (expected) {
+            differences.push(...compareResults(expected, actual).map(d => `compile ${round}: ${d}`));
+        }
+        if (expect) {
+            differences.push(...checkExpectations(expect, actual).map(d => `compile ${round}: ${d}`));
+        }
+    }
+    if (JSON.stringify(actuals[0].reads) !== JSON.stringify(actuals[1].reads)) {
+        differences.push('the two server compiles read different files');
+    }
+    if (actuals[1].stats.cachePlansBuilt !== 0) {
+        differences.push(`the second compile parsed ${actuals[1].stats.cachePlansBuilt} import(s) anew instead of using the cache`);
+    }
+    cacheTotals.copies += actuals[0].stats.cacheCopies + actuals[1].stats.cacheCopies;
+    if (differences.length) {
+        fail(name, differences);
+    } else {
+        pass();
+    }
+    return actuals[0];
+}
+
+function checkExpectations(expect, actual) {
+    const differences = [];
+    if (expect.css !== undefined && actual.css !== expect.css) {
+        differences.push(`expected css ${JSON.stringify(expect.css)}, got ${JSON.stringify(actual.css)}`);
+    }
+    if (expect.error) {
+        for (const [key, value] of Object.entries(expect.error)) {
+            if (!actual.error || actual.error[key] !== value) {
+                differences.push(`expected error.${key} ${JSON.stringify(value)}, got ${JSON.stringify(actual.error && actual.error[key])}`);
+            }
+        }
+    }
+    return differences;
+}
+
+// ------------------------------------------------------------ protocol
+
+/** Bad requests get error replies, the process survives them, EOF exits 0. */
+async function checkProtocol() {
+    const problems = [];
+    const server = new ServerClient();
+    const hello = await server.ready();
+    const lessVersion = less.version.join('.');
+    if (hello.less !== lessVersion) { problems.push(`ready says less ${hello.less}, expected ${lessVersion}`); }
+    const expectError = async (label, line, id, pattern) => {
+        server.child.stdin.write(line + '\n');
+        const reply = await server.receive();
+        if (reply.op !== 'done' || reply.id !== id || reply.css !== null || !pattern.test(reply.error?.message ?? '')) {
+            problems.push(`${label}: got ${JSON.stringify(reply)}`);
+        }
+    };
+    server.child.stdin.write('\n   \n');
+    await expectError('invalid JSON', '{"op":', null, /^invalid JSON request/);
+    await expectError('unknown op', '{"op":"bogus","id":5}', 5, /unexpected op "bogus"/);
+    await expectError('missing source', '{"op":"compile","id":6,"file":"/x.less"}', 6, /"source" must be a string/);
+    await expectError('bad paths', '{"op":"compile","id":7,"file":"/x.less","source":"","paths":"/p"}', 7, /"paths"/);
+    // A reply to a read with the wrong id fails that compile, not the process.
+    server.send({ op: 'compile', id: 8, file: '/nowhere/x.less', source: '@import "y";', paths: [], prefixes: {}, vars: {} });
+    const read = await server.receive();
+    if (read.op !== 'read' || JSON.stringify(read.candidates) !== '["/nowhere/y.less"]' || read.binary !== false) {
+        problems.push(`read request: got ${JSON.stringify(read)}`);
+    }
+    server.send({ op: 'file', id: 999, index: null });
+    const done = await server.receive();
+    if (done.op !== 'done' || done.id !== 8 || !/rldev protocol error/.test(done.error?.message ?? '') ||
+        done.error.line !== 1 || done.error.column !== 1 || done.error.file !== '/nowhere/x.less') {
+        problems.push(`wrong reply id: got ${JSON.stringify(done)}`);
+    }
+    // (math: 'always' divides without parentheses.)
+    const after = await server.compile({ file: '/nowhere/z.less', source: '.z { a: 6px / 3; }' });
+    if (after.css !== '.z {\n  a: 2px;\n}\n') { problems.push(`compile after errors: got ${JSON.stringify(after)}`); }
+    // End of input in the middle of a compile: exit 0.
+    server.send({ op: 'compile', id: 10, file: '/nowhere/x.less', source: '@import "y";', paths: [], prefixes: {}, vars: {} });
+    await server.receive();
+    const code = await server.close();
+    if (code !== 0) { problems.push(`exit code ${code} after stdin closed`); }
+    if (problems.length) { fail('protocol', problems); } else { pass(); }
+}
+
+// ------------------------------------------------------- (a) synthetic tree
+
+const SYNTHETIC_VARS = 1000;
+
+function writeSyntheticTree(dir, modules) {
+    let vars = '// generated by scripts/less-identical.mjs\n@fan: 128;\n';
+    for (let i = 0; i < SYNTHETIC_VARS; i++) {
+        vars += `@c${i}: rgb(${i % 256}, @fan, 0);\n`;
+    }
+    fs.writeFileSync(path.join(dir, 'vars.less'), vars);
+    for (let i = 0; i < modules; i++) {
+        const k = i % 20;
+        fs.writeFileSync(path.join(dir, `m${i}.less`),
+            `@import "vars.less";\n.m${i} { color: @c${i % SYNTHETIC_VARS}; background-image: url(icons/i${k}.svg); }\n`);
+    }
+}
+
+function syntheticInput(dir, i) {
+    const file = path.join(dir, `m${i}.less`);
+    return { file, source: fs.readFileSync(file, 'utf8'), vars: i % 5 === 4 ? { fan: '64' } : {} };
+}
+
+async function checkSynthetic(dir) {
+    const server = new ServerClient();
+    await server.ready();
+    for (let i = 0; i < 50; i++) {
+        const first = await checkInput(server, `synthetic m${i}.less`, syntheticInput(dir, i));
+        // The first compile learns vars.less; every later one copies it.
+        const expected = i === 0 ? { cacheCopies: 0, cachePlansBuilt: 1 } : { cacheCopies: 1, cachePlansBuilt: 0 };
+        if (JSON.stringify(first.stats) !== JSON.stringify(expected)) {
+            fail(`synthetic m${i}.less cache`, [`expected stats ${JSON.stringify(expected)}, got ${JSON.stringify(first.stats)}`]);
+        }
+    }
+    await server.close();
+}
+
+// ------------------------------------------------------------ (b) fixtures
+
+function fixtureInput(testCase) {
+    const file = path.join(fixturesDir, testCase.file);
+    const prefixes = {};
+    for (const [key, folder] of Object.entries(testCase.prefixes || {})) {
+        prefixes[key] = path.join(fixturesDir, folder) + '/';
+    }
+    return {
+        file,
+        source: fs.readFileSync(file, 'utf8'),
+        paths: (testCase.paths || []).map(p => path.join(fixturesDir, p)),
+        prefixes,
+        vars: testCase.vars || {},
+        serverOnly: Boolean(testCase.serverOnly)
+    };
+}
+
+/** Expected error fields with fixture-relative paths made absolute. */
+function fixtureExpectations(testCase) {
+    if (!testCase.expect) { return null; }
+    const expect = { ...testCase.expect };
+    if (expect.error) {
+        expect.error = { ...expect.error };
+        if (expect.error.file) {
+            expect.error.file = path.join(fixturesDir, expect.error.file);
+        }
+        if (expect.error.message) {
+            expect.error.message = expect.error.message.replaceAll('{dir}', fixturesDir);
+        }
+    }
+    return expect;
+}
+
+async function checkFixtures() {
+    const { cases } = JSON.parse(fs.readFileSync(path.join(fixturesDir, 'cases.json'), 'utf8'));
+    const server = new ServerClient();
+    await server.ready();
+    const summary = [];
+    for (const testCase of cases) {
+        const before = results.failed;
+        const actual = await checkInput(server, `fixture ${testCase.file}`, fixtureInput(testCase),
+            fixtureExpectations(testCase));
+        summary.push(fixtureSummary(testCase, actual, results.failed === before));
+    }
+    await server.close();
+    return summary;
+}
+
+function fixtureSummary(testCase, actual, ok) {
+    const outcome = actual.error ?
+        `error ${actual.error.type}: ${actual.error.message} @ ${path.relative(fixturesDir, actual.error.file || '')}:${actual.error.line}:${actual.error.column}` :
+        `${actual.css.length} bytes of CSS`;
+    const reads = actual.reads.length;
+    const cache = `${actual.stats.cacheCopies} import(s) from cache, ${actual.stats.cachePlansBuilt} newly cached`;
+    return `${ok ? 'ok  ' : 'FAIL'} ${testCase.file}${testCase.vars ? ' (vars)' : ''}: ${outcome}; ${reads} read(s); 1st compile: ${cache}`;
+}
+
+// ------------------------------------------------------- (c) @less/test-data
+
+function installTestData() {
+    if (process.env.RLDEV_LESS_TEST_DATA === '0') { return null; }
+    const dir = path.join(os.tmpdir(), `rldev-less-test-data-${TEST_DATA_VERSION}`);
+    const pkg = path.join(dir, 'node_modules', '@less', 'test-data');
+    if (!fs.existsSync(path.join(pkg, 'package.json'))) {
+        fs.mkdirSync(dir, { recursive: true });
+        const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
+        const r = spawnSync(npm, ['install', '--no-save', '--no-package-lock', '--no-audit', '--no-fund',
+            '--loglevel=error', '--prefix', dir, `@less/test-data@${TEST_DATA_VERSION}`], { stdio: ['ignore', 'ignore', 'inherit'] });
+        if (r.status !== 0 || !fs.existsSync(path.join(pkg, 'package.json'))) {
+            return null;
+        }
+    }
+    return pkg;
+}
+
+/**
+ * Inputs from less.js's test suite that cannot compare: they need inline
+ * JavaScript or plugins, fetch URLs, or resolve imports from node_modules.
+ */
+const TEST_DATA_SKIP = [
+    [/javascript|(^|\/)js-/i, 'inline JavaScript'],
+    [/plugin/i, '@plugin'],
+    [/import-remote/, 'several missing (remote) imports: which one plain less.js reports with a message (async mode) depends on I/O timing'],
+    [/import-module/, 'imports resolved through node_modules (npm://), which the server does not search']
+];
+
+function testDataInputs(pkg) {
+    const inputs = [];
+    const skipped = [];
+    const walk = dir => {
+        for (const entry of fs.readdirSync(dir, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
+            const full = path.join(dir, entry.name);
+            if (entry.isDirectory()) {
+                walk(full);
+            } else if (entry.name.endsWith('.less')) {
+                const rel = path.relative(pkg, full);
+                const skip = TEST_DATA_SKIP.find(([re]) => re.test(rel));
+                (skip ? skipped : inputs).push(skip ? `${rel} (${skip[1]})` : full);
+            }
+        }
+    };
+    for (const sub of ['less', 'errors']) {
+        walk(path.join(pkg, sub));
+    }
+    return { inputs, skipped };
+}
+
+async function checkTestData(pkg) {
+    const { inputs, skipped } = testDataInputs(pkg);
+    const server = new ServerClient();
+    await server.ready();
+    for (const file of inputs) {
+        const input = { file, source: fs.readFileSync(file, 'utf8') };
+        await checkInput(server, `test-data ${path.relative(pkg, file)}`, input);
+    }
+    await server.close();
+    return { count: inputs.length, skipped };
+}
+
+// ------------------------------------------------ cached-tree copy checks
+
+/** Parses text as import-manager does for an import, with a real fileInfo. */
+function parseLikeImport(text, fileInfo) {
+    const context = new less.contexts.Parse({});
+    context.processImports = false;
+    let root = null;
+    const scratch = { contents: {}, contentsIgnoredChars: {} };
+    new less.Parser(context, scratch, fileInfo).parse(text, (e, parsed) => { root = e ? null : parsed; });
+    return root;
+}
+
+function exampleFileInfo(filename) {
+    return {
+        rewriteUrls: 0, entryPath: '/entry/', rootpath: '', rootFilename: '/entry/main.less',
+        currentDirectory: filename.replace(/[^/]*$/, ''), filename
+    };
+}
+
+/**
+ * Walks two object graphs in step: same prototypes, own keys in the same
+ * order, equal primitives, and the same sharing/cycle structure. fileInfo
+ * objects must correspond; function registries are compared by their (empty)
+ * local functions only.
+ */
+function compareGraphs(a, b, fileInfoA, fileInfoB) {
+    const pairs = new Map();
+    const extendIds = new Map();
+    const stack = [[a, b, 'root']];
+    while (stack.length) {
+        const [x, y, where] = stack.pop();
+        if (/\.(object_id|parent_ids\.\d+)$/.test(where)) {
+            // Extend ids are opaque tokens compared for equality: a bijection suffices.
+            if (extendIds.has(x) ? extendIds.get(x) !== y : [...extendIds.values()].includes(y)) {
+                return `${where}: extend ids do not correspond`;
+            }
+            extendIds.set(x, y);
+            continue;
+        }
+        if (x === fileInfoA || y === fileInfoB) {
+            if (x !== fileInfoA || y !== fileInfoB) { return `${where}: fileInfo mismatch`; }
+            continue;
+        }
+        if (x === null || typeof x !== 'object') {
+            if (!Object.is(x, y)) { return `${where}: ${String(x)} !== ${String(y)}`; }
+            continue;
+        }
+        if (y === null || typeof y !== 'object') { return `${where}: object vs ${String(y)}`; }
+        if (pairs.has(x)) {
+            if (pairs.get(x) !== y) { return `${where}: sharing differs`; }
+            continue;
+        }
+        pairs.set(x, y);
+        if (Object.getPrototypeOf(x) !== Object.getPrototypeOf(y)) { return `${where}: prototype differs`; }
+        if (x instanceof RegExp && String(x) !== String(y)) { return `${where}: RegExp differs`; }
+        if (where.endsWith('.functionRegistry')) {
+            if (Object.keys(x._data).length || Object.keys(y._data).length) { return `${where}: registry not empty`; }
+            continue;
+        }
+        const keysX = Reflect.ownKeys(x);
+        const keysY = Reflect.ownKeys(y);
+        if (JSON.stringify(keysX.map(String)) !== JSON.stringify(keysY.map(String))) {
+            return `${where}: keys ${keysX.map(String)} vs ${keysY.map(String)}`;
+        }
+        for (const key of keysX) {
+            if (Array.isArray(x) && key === 'length') { continue; }
+            stack.push([x[key], y[key], `${where}.${String(key)}`]);
+        }
+    }
+    return null;
+}
+
+/** Objects reachable from root, other than the fileInfo and function registries. */
+function reachableObjects(root, fileInfo) {
+    const seen = new Set();
+    const stack = [root];
+    while (stack.length) {
+        const x = stack.pop();
+        if (x === null || typeof x !== 'object' || x === fileInfo || seen.has(x)) { continue; }
+        seen.add(x);
+        for (const key of Object.keys(x)) {
+            if (key !== 'functionRegistry') { stack.push(x[key]); }
+        }
+    }
+    return seen;
+}
+
+/** A cache plan as the server makes one: from a tree just parsed. */
+function planFromParse(text, filename) {
+    const fileInfo = exampleFileInfo(filename);
+    const root = parseLikeImport(text, fileInfo);
+    return root && TreePlan.build(root, fileInfo, new Set([root.functionRegistry]));
+}
+
+/**
+ * A copy from a cache plan equals a fresh parse of the raw file, and two
+ * copies share no object.
+ */
+function checkCopy(name, filename, raw) {
+    const freshInfo = exampleFileInfo(filename);
+    const fresh = parseLikeImport(raw.replace(/^\uFEFF/, ''), freshInfo);
+    if (!fresh) {
+        pass(); // does not parse: never cached
+        return;
+    }
+    const plan = planFromParse(normalizedImportText(raw), filename);
+    if (!plan) {
+        fail(`copy ${name}`, ['tree not cacheable']);
+        return;
+    }
+    const fileInfo1 = exampleFileInfo(filename);
+    const copy1 = plan.instantiate(fileInfo1);
+    const fileInfo2 = exampleFileInfo(filename);
+    const copy2 = plan.instantiate(fileInfo2);
+    const problem = compareGraphs(fresh, copy1, freshInfo, fileInfo1) ||
+        compareGraphs(copy1, copy2, fileInfo1, fileInfo2) || sharedBetween(copy1, copy2, fileInfo1, fileInfo2);
+    if (problem) {
+        fail(`copy ${name}`, [problem]);
+    } else {
+        pass();
+    }
+}
+
+function sharedBetween(copy1, copy2, fileInfo1, fileInfo2) {
+    const one = reachableObjects(copy1, fileInfo1);
+    for (const x of reachableObjects(copy2, fileInfo2)) {
+        if (one.has(x)) { return 'two copies share an object'; }
+    }
+    return null;
+}
+
+function lessFilesUnder(dir) {
+    const out = [];
+    const walk = d => {
+        for (const entry of fs.readdirSync(d, { withFileTypes: true })) {
+            const full = path.join(d, entry.name);
+            if (entry.isDirectory()) { walk(full); } else if (/\.(less|css)$/.test(entry.name)) { out.push(full); }
+        }
+    };
+    walk(dir);
+    return out.sort();
+}
+
+function checkCopies(dirs, syntheticDir) {
+    let count = 0;
+    checkCopy('synthetic vars.less', path.join(syntheticDir, 'vars.less'),
+        fs.readFileSync(path.join(syntheticDir, 'vars.less'), 'utf8'));
+    count++;
+    for (const [label, dir] of dirs) {
+        for (const file of lessFilesUnder(dir)) {
+            checkCopy(`${label} ${path.relative(dir, file)}`, file, fs.readFileSync(file, 'utf8'));
+            count++;
+        }
+    }
+    return count;
+}
+
+// ---------------------------------------------------------------- timings
+
+function median(values) {
+    const sorted = values.slice().sort((x, y) => x - y);
+    return sorted[sorted.length >> 1];
+}
+
+function mean(values) {
+    return values.reduce((s, v) => s + v, 0) / values.length;
+}
+
+function describeTimes(values) {
+    return `median ${median(values).toFixed(2)} ms, mean ${mean(values).toFixed(2)} ms over ${values.length}`;
+}
+
+async function timeServer(dir, modules, env) {
+    const server = new ServerClient(env);
+    await server.ready();
+    const times = [];
+    for (let i = 0; i < modules; i++) {
+        const input = syntheticInput(dir, i);
+        const t0 = performance.now();
+        const result = await server.compile(input);
+        times.push(performance.now() - t0);
+        if (result.error) { throw new Error(`synthetic m${i}.less failed: ${result.error.message}`); }
+    }
+    await server.close();
+    return { first: times[0], rest: times.slice(1) };
+}
+
+async function timePlain(dir, modules) {
+    const times = [];
+    for (let i = 0; i < modules; i++) {
+        const input = syntheticInput(dir, i);
+        const t0 = performance.now();
+        await renderPlain(input.source, renderOptions(input.file, [], input.vars));
+        times.push(performance.now() - t0);
+    }
+    return { first: times[0], rest: times.slice(1) };
+}
+
+function timeCopies(dir) {
+    const filename = path.join(dir, 'vars.less');
+    const text = normalizedImportText(fs.readFileSync(filename, 'utf8'));
+    const parses = [];
+    const plans = [];
+    let plan = null;
+    for (let i = 0; i < 15; i++) {
+        const fileInfo = exampleFileInfo(filename);
+        const t0 = performance.now();
+        const root = parseLikeImport(text, fileInfo);
+        const t1 = performance.now();
+        plan = TreePlan.build(root, fileInfo, new Set([root.functionRegistry]));
+        parses.push(t1 - t0);
+        plans.push(performance.now() - t1);
+    }
+    const copies = [];
+    for (let i = 0; i < 300; i++) {
+        const t0 = performance.now();
+        plan.instantiate(exampleFileInfo(filename));
+        copies.push(performance.now() - t0);
+    }
+    return { objects: plan.count, parses, plans, copies };
+}
+
+async function printTimings(dir, modules) {
+    console.log(`\nTimings (synthetic tree: modules importing a ${SYNTHETIC_VARS}-variable vars.less; ` +
+        'server times include the protocol round trips):');
+    const copies = timeCopies(dir);
+    console.log(`  vars.less tree: ${copies.objects} objects; parse ${describeTimes(copies.parses)}; ` +
+        `cache plan build ${describeTimes(copies.plans)}; copy ${describeTimes(copies.copies.slice(50))}`);
+    const cached = await timeServer(dir, modules, {});
+    console.log(`  server, parse cache on:  first ${cached.first.toFixed(1)} ms, then ${describeTimes(cached.rest)}`);
+    const uncachedCount = Math.min(modules, 200);
+    const uncached = await timeServer(dir, uncachedCount, { RLDEV_LESS_CACHE: '0' });
+    console.log(`  server, parse cache off: first ${uncached.first.toFixed(1)} ms, then ${describeTimes(uncached.rest)}`);
+    const plain = await timePlain(dir, uncachedCount);
+    console.log(`  plain less.render in process: first ${plain.first.toFixed(1)} ms, then ${describeTimes(plain.rest)}`);
+    console.log(`  speed-up from the cache: ${(median(uncached.rest) / median(cached.rest)).toFixed(1)}x (medians)`);
+}
+
+// ------------------------------------------------------------------- main
+
+async function main() {
+    const benchModules = Number(process.env.RLDEV_LESS_BENCH_MODULES ?? 1000);
+    const syntheticDir = fs.mkdtempSync(path.join(os.tmpdir(), 'rldev-less-identical-'));
+    try {
+        writeSyntheticTree(syntheticDir, Math.max(50, benchModules));
+
+        await checkProtocol();
+        console.log('protocol: error replies, recovery, exit on end of input checked');
+
+        await checkSynthetic(syntheticDir);
+        console.log(`(a) synthetic tree: 50 modules compared`);
+
+        const summary = await checkFixtures();
+        console.log(`(b) fixtures:\n  ${summary.join('\n  ')}`);
+
+        const testData = installTestData();
+        const copyDirs = [['fixture', fixturesDir]];
+        if (testData) {
+            const { count, skipped } = await checkTestData(testData);
+            console.log(`(c) @less/test-data@${TEST_DATA_VERSION}: ${count} inputs compared; skipped ${skipped.length}:\n  ${skipped.join('\n  ')}`);
+            copyDirs.push(['test-data', path.join(testData, 'less')], ['test-data', path.join(testData, 'errors')]);
+        } else {
+            console.log(`(c) @less/test-data@${TEST_DATA_VERSION}: SKIPPED (not installable here, or RLDEV_LESS_TEST_DATA=0)`);
+        }
+
+        const copies = checkCopies(copyDirs, syntheticDir);
+        console.log(`cached-tree copies compared with fresh parses: ${copies} files`);
+        console.log(`imports served from the parse cache during the comparisons: ${cacheTotals.copies}`);
+        if (cacheTotals.copies === 0) {
+            fail('parse cache', ['no import was ever served from the cache']);
+        }
+
+        if (benchModules > 0) {
+            await printTimings(syntheticDir, benchModules);
+        }
+    } finally {
+        fs.rmSync(syntheticDir, { recursive: true, force: true });
+    }
+    console.log(`\n${results.passed} passed, ${results.failed} failed`);
+    process.exit(results.failed ? 1 : 0);
+}
+
+await main();

@@ -1,0 +1,1045 @@
+// rldev Less compile server: a long-lived Node process that compiles Less with
+// less.js for rldev. It never reads Less sources or images from disk itself;
+// every file less.js wants is asked of rldev over this protocol, so the bytes
+// compiled are exactly the bytes rldev hashed, and rldev sees every path tried.
+//
+// Protocol: NDJSON, one JSON object per line, stdin (rldev -> node) and stdout
+// (node -> rldev). stdout carries protocol lines only; logs go to stderr.
+// One compile at a time, strictly request/response.
+//
+//   node:  {"op":"ready","less":"4.9.1"}                        once, at start
+//   rldev: {"op":"compile","id":7,"file":"/abs/dir/style.less",
+//           "source":"<text of file>","paths":["/abs/dir2"],
+//           "prefixes":{"mediawiki.skin.codex/":"/abs/folder/"},
+//           "vars":{"name":"value"}}
+//   During a compile, for each file less.js wants (imports, data-uri(),
+//   image-size() ...), zero or more times:
+//   node:  {"op":"read","id":7,"candidates":["/abs/a.less","/p/a.less"],"binary":false}
+//   rldev: {"op":"file","id":7,"index":1,"contents_b64":"..."}   candidates[1] exists
+//      or  {"op":"file","id":7,"index":null}                     none exists
+//   Finally:
+//   node:  {"op":"done","id":7,"css":"...","error":null}
+//      or  {"op":"done","id":7,"css":null,"error":{"message":"...","type":"Name",
+//           "file":"/abs/x.less","line":3,"column":5}}
+//   line and column are 1-based; type is less.js's error type (Parse, Name,
+//   File, Syntax, Runtime ...); file/line/column/type are null when less.js
+//   gives none. A missing import gives type "File" and the message
+//   "'<path>' wasn't found. Tried - <candidates>", at the @import's position.
+//   A request that is not valid JSON or not a compile gets a "done" with an
+//   error (id null when unknown). When stdin closes, the process exits 0.
+//
+// Candidates follow less.js's node file manager: an import path starting with
+// a key of "prefixes" maps to that folder + the rest, normalized (the sole
+// candidate; the longest matching key wins); an absolute path is tried as is;
+// otherwise the importing file's directory, then each of "paths" (joined and
+// normalized). ".less" is appended when less.js would (no extension). Unlike
+// less.js's node file manager, the process working directory and
+// node_modules are never searched. "binary" is true for raw reads
+// (data-uri(), image-size()), which less.js resolves against the entry
+// file's folder (rewriteUrls off), even from imported files.
+//
+// Environment: RLDEV_LESS_MODULES=<node_modules dir> to load less from there;
+// RLDEV_LESS_CACHE=0 disables the parse cache; RLDEV_LESS_DEBUG=1 logs cache
+// decisions to stderr; RLDEV_LESS_STATS=1 adds "stats" to "done":
+// {"cacheCopies":n,"cachePlansBuilt":m} (imports served from / added to the
+// parse cache in that compile).
+//
+// Parse cache: parsed trees of imported files are kept across compiles, keyed
+// by (resolved filename, contents). Each compile gets its own copy, rebuilt
+// from a flat "plan" by generated per-shape copier functions (see TreePlan).
+
+import fs from 'node:fs';
+import path from 'node:path';
+import { createRequire } from 'node:module';
+
+const { less, lessRequire } = loadLess();
+const Node = less.tree.Node;
+const cacheEnabled = process.env.RLDEV_LESS_CACHE !== '0';
+const debugEnabled = process.env.RLDEV_LESS_DEBUG === '1';
+const statsEnabled = process.env.RLDEV_LESS_STATS === '1';
+
+// ---------------------------------------------------------------- loading less
+
+/** less.js from $RLDEV_LESS_MODULES/less, else by normal resolution from here. */
+function loadLess() {
+    const dir = process.env.RLDEV_LESS_MODULES;
+    try {
+        if (dir) {
+            const entry = path.join(path.resolve(dir), 'less');
+            const req = createRequire(path.join(entry, 'package.json'));
+            return { less: req(entry), lessRequire: req };
+        }
+        const req = createRequire(import.meta.url);
+        const entry = req.resolve('less');
+        return { less: req(entry), lessRequire: createRequire(entry) };
+    } catch (e) {
+        process.stderr.write(`rldev-less: cannot load less.js${dir ? ` from ${dir}` : ''}: ${e.message}\n`);
+        process.exit(1);
+    }
+}
+
+function lessVersion() {
+    return Array.isArray(less.version) ? less.version.join('.') : String(less.version);
+}
+
+function debug(message) {
+    if (debugEnabled) {
+        process.stderr.write(`rldev-less: ${message}\n`);
+    }
+}
+
+// ------------------------------------------------------------------------ I/O
+
+const sleepCell = new Int32Array(new SharedArrayBuffer(4));
+
+function sleepMs(ms) {
+    Atomics.wait(sleepCell, 0, 0, ms);
+}
+
+function isRetryable(e) {
+    return e && (e.code === 'EAGAIN' || e.code === 'EWOULDBLOCK' || e.code === 'EINTR');
+}
+
+/** Reads bytes from fd, retrying on a non-blocking fd; 0 means end of file. */
+function readSome(fd, buf, offset, length) {
+    for (;;) {
+        try {
+            return fs.readSync(fd, buf, offset, length, null);
+        } catch (e) {
+            if (e && e.code === 'EOF') { return 0; }
+            if (!isRetryable(e)) { throw e; }
+            sleepMs(2);
+        }
+    }
+}
+
+/** Synchronous line reader over a file descriptor (lines split on \n, UTF-8). */
+class LineReader {
+    constructor(fd) {
+        this.fd = fd;
+        this.buf = Buffer.allocUnsafe(1 << 16);
+        this.start = 0;   // first unconsumed byte
+        this.end = 0;     // end of valid data
+        this.scanned = 0; // bytes before this offset hold no newline
+    }
+
+    /** The next line without its newline, or null at end of input. */
+    readLine() {
+        for (;;) {
+            const nl = this.buf.subarray(this.scanned, this.end).indexOf(10);
+            if (nl >= 0) {
+                return this.takeLine(this.scanned + nl, 1);
+            }
+            this.scanned = this.end;
+            this.makeRoom();
+            const n = readSome(this.fd, this.buf, this.end, this.buf.length - this.end);
+            if (n === 0) {
+                return this.end > this.start ? this.takeLine(this.end, 0) : null;
+            }
+            this.end += n;
+        }
+    }
+
+    takeLine(lineEnd, skip) {
+        const line = this.buf.toString('utf8', this.start, lineEnd);
+        this.start = lineEnd + skip;
+        this.scanned = this.start;
+        return line;
+    }
+
+    makeRoom() {
+        if (this.end < this.buf.length) { return; }
+        const used = this.end - this.start;
+        const target = used * 2 > this.buf.length ? Buffer.allocUnsafe(this.buf.length * 2) : this.buf;
+        this.buf.copy(target, 0, this.start, this.end);
+        this.buf = target;
+        this.scanned -= this.start;
+        this.start = 0;
+        this.end = used;
+    }
+}
+
+function writeAll(fd, data) {
+    let offset = 0;
+    while (offset < data.length) {
+        try {
+            offset += fs.writeSync(fd, data, offset, data.length - offset);
+        } catch (e) {
+            if (e && e.code === 'EPIPE') { process.exit(0); }
+            if (!isRetryable(e)) { throw e; }
+            sleepMs(2);
+        }
+    }
+}
+
+function send(message) {
+    writeAll(1, Buffer.from(`${JSON.stringify(message)}\n`, 'utf8'));
+}
+
+const input = new LineReader(0);
+
+/** Next protocol line from rldev; stdin closing ends the process. */
+function receiveLine() {
+    const line = input.readLine();
+    if (line === null) {
+        process.exit(0);
+    }
+    return line;
+}
+
+// ------------------------------------------------------------- compile session
+
+/** Per-compile protocol state: request id, prefix mappings, pending import. */
+class CompileSession {
+    constructor(id, prefixes) {
+        this.id = id;
+        this.prefixKeys = Object.keys(prefixes).sort((a, b) => b.length - a.length);
+        this.prefixes = prefixes;
+        this.pendingImport = null;
+        this.stats = { cacheCopies: 0, cachePlansBuilt: 0 };
+    }
+
+    /** Maps "key/rest" to "folder/rest" for the longest matching prefix key. */
+    mapPrefix(filename) {
+        for (const key of this.prefixKeys) {
+            if (key !== '' && filename.startsWith(key)) {
+                return this.prefixes[key] + filename.slice(key.length);
+            }
+        }
+        return null;
+    }
+
+    /** Asks rldev for the first existing candidate: {filename, bytes} or null. */
+    requestFile(candidates, binary) {
+        send({ op: 'read', id: this.id, candidates, binary });
+        const reply = parseFileReply(receiveLine(), this.id);
+        if (reply.index === null || reply.index === undefined) {
+            return null;
+        }
+        if (!Number.isInteger(reply.index) || reply.index < 0 || reply.index >= candidates.length) {
+            throw new Error(`rldev protocol error: file index ${reply.index} out of range`);
+        }
+        if (typeof reply.contents_b64 !== 'string') {
+            throw new Error('rldev protocol error: file reply without contents_b64');
+        }
+        return { filename: candidates[reply.index], bytes: Buffer.from(reply.contents_b64, 'base64') };
+    }
+
+    takePendingImport(filename) {
+        const pending = this.pendingImport;
+        this.pendingImport = null;
+        return pending && pending.path === filename ? pending : null;
+    }
+}
+
+function parseFileReply(line, id) {
+    let reply;
+    try {
+        reply = JSON.parse(line);
+    } catch (e) {
+        throw new Error(`rldev protocol error: invalid JSON in file reply: ${e.message}`);
+    }
+    if (!reply || reply.op !== 'file' || reply.id !== id) {
+        throw new Error(`rldev protocol error: expected {"op":"file","id":${JSON.stringify(id)}}, got ${line.slice(0, 200)}`);
+    }
+    return reply;
+}
+
+// --------------------------------------------------------------- file manager
+
+/**
+ * The shape less.js expects for a file that could not be loaded:
+ * import-manager reads type/message from it (as the async node file manager
+ * reports a missing file), data-uri() sees no contents, image-size() reads
+ * .error.
+ */
+function failedFile(message) {
+    const error = { type: 'File', message };
+    return { type: error.type, message: error.message, error };
+}
+
+class ProtocolFileManager extends less.AbstractFileManager {
+    constructor(session, cache) {
+        super();
+        this.session = session;
+        this.cache = cache;
+    }
+
+    supports() {
+        return true;
+    }
+
+    supportsSync() {
+        return true;
+    }
+
+    loadFile(filename, currentDirectory, options, environment) {
+        try {
+            const result = this.loadFileSync(filename, currentDirectory, options, environment);
+            return result.filename ? Promise.resolve(result) : Promise.reject(result.error);
+        } catch (e) {
+            return Promise.reject(e);
+        }
+    }
+
+    /**
+     * Never throws: import-manager would wait forever for an import whose
+     * file manager threw, so failures come back like a missing file.
+     */
+    loadFileSync(filename, currentDirectory, options, environment) {
+        try {
+            return this.load(filename, currentDirectory, options || {});
+        } catch (e) {
+            return failedFile(e && e.message ? e.message : String(e));
+        }
+    }
+
+    load(filename, currentDirectory, options) {
+        const pending = this.session.takePendingImport(filename);
+        const candidates = this.candidates(filename, currentDirectory, options);
+        const binary = Boolean(options.rawBuffer);
+        const found = this.session.requestFile(candidates, binary);
+        if (!found) {
+            return failedFile(`'${filename}' wasn't found. Tried - ${candidates.join(',')}`);
+        }
+        if (binary) {
+            return { contents: found.bytes, filename: found.filename };
+        }
+        let contents = found.bytes.toString('utf8');
+        if (pending && this.cache) {
+            contents = this.cache.prefill(pending, found.filename, contents, this, this.session.stats);
+        }
+        return { contents, filename: found.filename };
+    }
+
+    /** The paths less.js's node file manager would try, in order (minus cwd/npm). */
+    candidates(filename, currentDirectory, options) {
+        const mapped = this.session.mapPrefix(filename);
+        if (mapped !== null) {
+            return [this.withExtension(path.normalize(mapped), options)];
+        }
+        const dirs = this.isPathAbsolute(filename) ? [''] : [currentDirectory].concat(options.paths || []);
+        const parts = this.extractUrlParts(filename);
+        const namePrefixes = options.prefixes || [''];
+        const out = [];
+        for (const dir of dirs) {
+            for (const namePrefix of namePrefixes) {
+                out.push(this.withExtension(joinCandidate(dir, parts.rawPath + namePrefix + parts.filename), options));
+            }
+        }
+        return out;
+    }
+
+    withExtension(filename, options) {
+        return options.ext ? this.tryAppendExtension(filename, options.ext) : filename;
+    }
+}
+
+function joinCandidate(dir, filename) {
+    if (!dir) { return filename; }
+    return dir.startsWith('#') ? dir.slice(1) + filename : path.join(dir, filename);
+}
+
+/** Plugin registering the protocol file manager and hooking the import manager. */
+class RldevPlugin {
+    constructor(session, cache) {
+        this.session = session;
+        this.cache = cache;
+        this.fileManager = new ProtocolFileManager(session, cache);
+    }
+
+    install(lessInstance, pluginManager) {
+        pluginManager.addFileManager(this.fileManager);
+        hookImportManager(lessInstance.importManager, this.session, this.cache);
+    }
+}
+
+/**
+ * Remembers push()'s arguments so the file manager can pre-fill a cached
+ * tree, and wraps push()'s callback, which import-manager calls right after
+ * parsing a file (before any visitor changes the tree): that is when the
+ * cache learns a tree it has no plan for yet.
+ */
+function hookImportManager(importManager, session, cache) {
+    if (!importManager) { return; }
+    const originalPush = importManager.push;
+    importManager.push = function push(importPath, tryAppendExtension, currentFileInfo, importOptions, callback) {
+        const pending = { path: importPath, importManager: this, currentFileInfo, importOptions, planWanted: null };
+        const onParsed = function (e, root) {
+            if (pending.planWanted && !e && root) {
+                cache.learn(pending.planWanted, root);
+            }
+            pending.planWanted = null;
+            return callback.apply(this, arguments);
+        };
+        session.pendingImport = pending;
+        try {
+            return originalPush.call(this, importPath, tryAppendExtension, currentFileInfo, importOptions,
+                cache ? onParsed : callback);
+        } finally {
+            session.pendingImport = null;
+        }
+    };
+}
+
+// ----------------------------------------------------------------- parse cache
+
+/** What less.js's parser stores and parses for an imported file's text. */
+function normalizedImportText(contents) {
+    return contents.replace(/^\uFEFF/, '').replace(/\r\n?/g, '\n').replace(/^\uFEFF/, '');
+}
+
+function isCacheableImport(pending, filename, contents) {
+    const { importManager, importOptions } = pending;
+    if (importOptions.multiple || importOptions.inline || importOptions.isPlugin) { return false; }
+    if (importManager.files[filename]) { return false; }
+    if (contents.includes('@plugin')) { return false; }
+    const pluginManager = importManager.context.pluginManager;
+    return !(pluginManager && pluginManager.getPreProcessors().length);
+}
+
+/** The fileInfo less.js's import manager builds for an imported file. */
+function importedFileInfo(pending, filename, fileManager) {
+    const { importManager, currentFileInfo, importOptions } = pending;
+    const fileInfo = {
+        rewriteUrls: importManager.context.rewriteUrls,
+        entryPath: currentFileInfo.entryPath,
+        rootpath: currentFileInfo.rootpath,
+        rootFilename: currentFileInfo.rootFilename
+    };
+    fileInfo.currentDirectory = fileManager.getPath(filename);
+    if (fileInfo.rewriteUrls) {
+        fileInfo.rootpath = fileManager.join(importManager.context.rootpath || '',
+            fileManager.pathDiff(fileInfo.currentDirectory, fileInfo.entryPath));
+        if (!fileManager.isPathAbsolute(fileInfo.rootpath) && fileManager.alwaysMakePathsAbsolute()) {
+            fileInfo.rootpath = fileManager.join(fileInfo.entryPath, fileInfo.rootpath);
+        }
+    }
+    fileInfo.filename = filename;
+    if (currentFileInfo.reference || importOptions.reference) {
+        fileInfo.reference = true;
+    }
+    return fileInfo;
+}
+
+/**
+ * The fileInfo object of a freshly parsed import: every node the parser made
+ * holds it. (A file without nodes has none: any new object will do.)
+ */
+function parsedFileInfo(root) {
+    const seen = new Set();
+    const stack = [root];
+    while (stack.length) {
+        const node = stack.pop();
+        if (node._fileInfo && typeof node._fileInfo === 'object') { return node._fileInfo; }
+        for (const value of Object.values(node)) {
+            if (value && typeof value === 'object' && value !== root.functionRegistry && !seen.has(value)) {
+                seen.add(value);
+                stack.push(value);
+            }
+        }
+    }
+    return {};
+}
+
+/** A plan for a tree less.js just parsed (before any visitor ran), or null. */
+function planForParsedTree(root, filename) {
+    const plan = TreePlan.build(root, parsedFileInfo(root), new Set([root.functionRegistry]));
+    debug(plan ? `cached ${filename}: ${plan.count} objects` : `not cached (unsupported tree): ${filename}`);
+    return plan;
+}
+
+const MAX_CACHED_FILES = 5000;
+
+/**
+ * Trees of imported files by resolved filename and text (one text per
+ * file). A hit puts a copy into importManager.files, so import-manager uses
+ * it instead of parsing. A miss lets less.js parse as usual and learns the
+ * plan from that parse.
+ */
+class ParseCache {
+    constructor() {
+        this.entries = new Map(); // resolved filename -> { text, plan | null }
+    }
+
+    /**
+     * Called by the file manager inside importManager.push(). Returns the
+     * contents to hand back to less.js: on a hit the text exactly as the
+     * parser would have stored it (import-manager keeps it for error
+     * messages), else the file's contents unchanged.
+     */
+    prefill(pending, filename, contents, fileManager, stats) {
+        if (!isCacheableImport(pending, filename, contents)) { return contents; }
+        const text = normalizedImportText(contents);
+        if (text.startsWith('\uFEFF')) { return contents; }
+        const entry = this.entries.get(filename);
+        if (!entry || entry.text !== text) {
+            pending.planWanted = { filename, text, stats };
+            return contents;
+        }
+        if (!entry.plan) { return contents; }
+        const root = entry.plan.instantiate(importedFileInfo(pending, filename, fileManager));
+        pending.importManager.files[filename] = { root, options: pending.importOptions };
+        stats.cacheCopies++;
+        return text;
+    }
+
+    /** Records the plan for a tree less.js parsed from want.text (never throws). */
+    learn(want, root) {
+        let plan = null;
+        try {
+            plan = planForParsedTree(root, want.filename);
+        } catch (e) {
+            debug(`not cached (${e && e.message}): ${want.filename}`);
+        }
+        this.entries.delete(want.filename);
+        this.entries.set(want.filename, { text: want.text, plan });
+        if (this.entries.size > MAX_CACHED_FILES) {
+            this.entries.delete(this.entries.keys().next().value);
+        }
+        want.stats.cachePlansBuilt++;
+    }
+}
+
+// ------------------------------------------------------------------ tree plans
+//
+// A TreePlan rebuilds a copy of one tree as the parser made it (built before
+// any visitor or evaluation touched the tree). Objects are numbered in DFS
+// post-order (children first) from 1; slot 0 holds the per-copy fileInfo.
+// Each object has a shape: prototype, own keys in order, and per key a kind
+// (below). Per shape a constructor and a copier are generated with
+// new Function, so copying is monomorphic straight-line code. The plan is a
+// copier per object plus flat operand arrays: object numbers (ops) and
+// values (vals). Forward references (to ancestors, e.g. `parent`) are patched
+// after all objects exist. Primitives, functions and the function registry
+// are shared by reference; RegExps are copied; own-key order, prototypes,
+// shared references and cycles are preserved. Extend nodes keep the
+// object_id they got when the original tree was parsed: less.js only
+// compares those ids for equality, and one compile never holds two copies
+// of one plan (importManager.files reuses a copy; (multiple) is not cached).
+
+const KIND_VALUE = 'v';     // primitive or shared value, from vals
+const KIND_REF = 'r';       // object numbered before this one, from ops
+const KIND_FORWARD = 'f';   // object numbered after this one: patched later
+const KIND_FILEINFO = 'i';  // the file's fileInfo (slot 0)
+const KIND_REGEXP = 'x';    // a RegExp (Quoted nodes own two): a fresh copy from vals
+const LITERAL_KINDS = { u: 'void 0', n: 'null', t: 'true', F: 'false' };
+const MAX_LITERAL_ARRAY = 16;
+const MAX_SHAPES = 20000;
+const ACTIVE = 0;
+
+class UnsupportedTree extends Error {}
+
+function isObjectValue(value) {
+    return value !== null && typeof value === 'object';
+}
+
+function isPlainRegExp(value) {
+    return Object.getPrototypeOf(value) === RegExp.prototype && Object.keys(value).length === 0;
+}
+
+function copyRegExp(re) {
+    const copy = new RegExp(re.source, re.flags);
+    copy.lastIndex = re.lastIndex;
+    return copy;
+}
+
+/**
+ * Per prototype: its number and the last own-key list seen with it (objects
+ * of one class nearly always have the same keys, in the same order).
+ */
+class ProtoInfo {
+    constructor(id) {
+        this.id = id;
+        this.keys = null;
+        this.keyListId = -1;
+        this.read = null;
+    }
+}
+
+const protoInfos = new Map();
+const keyListIds = new Map();
+
+function protoInfo(proto) {
+    let info = protoInfos.get(proto);
+    if (info === undefined) {
+        const allowed = proto === Object.prototype || proto === null ||
+            proto === Node.prototype || Node.prototype.isPrototypeOf(proto);
+        info = allowed ? new ProtoInfo(protoInfos.size) : null;
+        protoInfos.set(proto, info);
+    }
+    return info;
+}
+
+function sameKeys(a, b) {
+    if (a === null || a.length !== b.length) { return false; }
+    for (let i = 0; i < a.length; i++) {
+        if (a[i] !== b[i]) { return false; }
+    }
+    return true;
+}
+
+/** Generated reader returning an object's values for a key list, in order. */
+function makeReader(keys) {
+    const reads = keys.map(k => `o[${JSON.stringify(k)}]`).join(', ');
+    return new Function(`return function readValues(o) { return [${reads}]; };`)();
+}
+
+function keyListId(keys) {
+    const joined = keys.join('\u0001');
+    let entry = keyListIds.get(joined);
+    if (entry === undefined) {
+        if (keys.some(k => k === '__proto__' || k.includes('\u0001'))) {
+            throw new UnsupportedTree('unsupported key');
+        }
+        entry = { id: keyListIds.size, read: makeReader(keys) };
+        keyListIds.set(joined, entry);
+    }
+    return entry;
+}
+
+/**
+ * Own keys (null for arrays), values and shape prefix of a tree object.
+ * Throws UnsupportedTree for anything but extensible dense arrays and plain
+ * or tree node objects. Only enumerable string keys are seen: less.js 4.9.1
+ * defines no symbol, non-enumerable or accessor properties on instances (no
+ * Symbol, defineProperty or freeze in lib/less), and checking each object
+ * with Reflect.ownKeys would cost more than parsing.
+ */
+function describeObject(obj) {
+    if (Array.isArray(obj)) {
+        if (Object.getPrototypeOf(obj) !== Array.prototype) {
+            throw new UnsupportedTree('array subclass');
+        }
+        for (let i = 0; i < obj.length; i++) {
+            if (!(i in obj)) { throw new UnsupportedTree('array with holes'); }
+        }
+        return { keys: null, values: obj.slice(), prefix: 'A' };
+    }
+    const info = protoInfo(Object.getPrototypeOf(obj));
+    if (info === null || !Object.isExtensible(obj)) {
+        throw new UnsupportedTree('unsupported object');
+    }
+    const keys = Object.keys(obj);
+    if (!sameKeys(info.keys, keys)) {
+        const entry = keyListId(keys);
+        info.keys = keys;
+        info.keyListId = entry.id;
+        info.read = entry.read;
+    }
+    return { keys: info.keys, values: info.read(obj), prefix: `O${info.id}:${info.keyListId}:` };
+}
+
+const shapeCache = new Map();
+
+/** Generated constructor + copier for a shape (example: obj), memoized across plans. */
+function shapeFor(signature, obj, keys, kinds) {
+    let shape = shapeCache.get(signature);
+    if (!shape) {
+        if (shapeCache.size >= MAX_SHAPES) { throw new UnsupportedTree('too many shapes'); }
+        shape = keys ? objectShape(Object.getPrototypeOf(obj), keys, kinds) : arrayShape(kinds);
+        shapeCache.set(signature, shape);
+    }
+    return shape;
+}
+
+/** Copier argument expressions, one per kind. */
+function copierExpressions(kinds) {
+    let ops = 0;
+    let vals = 0;
+    return Array.from(kinds, kind => {
+        switch (kind) {
+            case KIND_VALUE: return `vals[v + ${vals++}]`;
+            case KIND_REGEXP: return `copyRegExp(vals[v + ${vals++}])`;
+            case KIND_REF: return `objs[ops[o + ${ops++}]]`;
+            case KIND_FILEINFO: return 'objs[0]';
+            case KIND_FORWARD: return 'null';
+            default: return LITERAL_KINDS[kind];
+        }
+    });
+}
+
+function objectShape(proto, keys, kinds) {
+    const exprs = copierExpressions(kinds);
+    const props = keys.map(k => JSON.stringify(k));
+    if (proto === null) {
+        const body = props.map((k, i) => `x[${k}] = ${exprs[i]};`).join('\n');
+        return new Function('copyRegExp', `return function copyNullProto(objs, ops, o, vals, v) {
+            const x = Object.create(null);\n${body}\nreturn x; };`)(copyRegExp);
+    }
+    const params = props.map((k, i) => `p${i}`);
+    const ctor = new Function(...params, props.map((k, i) => `this[${k}] = p${i};`).join('\n'));
+    ctor.prototype = proto;
+    return new Function('C', 'copyRegExp', `return function copyObject(objs, ops, o, vals, v) {
+        return new C(${exprs.join(', ')}); };`)(ctor, copyRegExp);
+}
+
+function arrayShape(kinds) {
+    if (kinds === null) { return copyLongArray; }
+    return new Function('copyRegExp', `return function copyArray(objs, ops, o, vals, v) {
+        return [${copierExpressions(kinds).join(', ')}]; };`)(copyRegExp);
+}
+
+/** Long arrays: ops[o] = length, then per element an object number, or -1-k for vals[k]. */
+function copyLongArray(objs, ops, o, vals, v) {
+    const n = ops[o];
+    const out = [];
+    for (let i = 1; i <= n; i++) {
+        const x = ops[o + i];
+        out.push(x >= 0 ? objs[x] : vals[-1 - x]);
+    }
+    return out;
+}
+
+/** Builds a TreePlan's arrays while the tree is walked in post-order. */
+class PlanBuilder {
+    constructor(sentinel, shared) {
+        this.sentinel = sentinel;
+        this.shared = shared;
+        this.marks = new Map(); // object -> its number, ACTIVE while being visited
+        this.count = 0;
+        this.copiers = [null];
+        this.opStart = [0];
+        this.valStart = [0];
+        this.ops = [];
+        this.vals = [];
+        this.forward = [];      // [self, key or index, target object] triples
+    }
+
+    isClonedObject(value) {
+        return isObjectValue(value) && value !== this.sentinel && !this.shared.has(value) && !(value instanceof RegExp);
+    }
+
+    visit(obj) {
+        this.marks.set(obj, ACTIVE);
+        const { keys, values, prefix } = describeObject(obj);
+        for (let i = 0; i < values.length; i++) {
+            const value = values[i];
+            if (this.isClonedObject(value) && !this.marks.has(value)) {
+                this.visit(value);
+            }
+        }
+        const self = ++this.count;
+        this.marks.set(obj, self);
+        this.add(self, obj, keys, values, prefix);
+    }
+
+    kindOf(value) {
+        if (value === this.sentinel) { return KIND_FILEINFO; }
+        if (this.isClonedObject(value)) { return this.marks.get(value) === ACTIVE ? KIND_FORWARD : KIND_REF; }
+        if (value === undefined) { return 'u'; }
+        if (value === null) { return 'n'; }
+        if (value === true) { return 't'; }
+        if (value === false) { return 'F'; }
+        if (value instanceof RegExp) {
+            if (!isPlainRegExp(value)) { throw new UnsupportedTree('RegExp with extra properties'); }
+            return KIND_REGEXP;
+        }
+        return KIND_VALUE;
+    }
+
+    add(self, obj, keys, values, prefix) {
+        let kinds = '';
+        for (let i = 0; i < values.length; i++) {
+            kinds += this.kindOf(values[i]);
+        }
+        this.opStart.push(this.ops.length);
+        this.valStart.push(this.vals.length);
+        if (!keys && values.length > MAX_LITERAL_ARRAY) {
+            this.copiers.push(shapeFor('L', null, null, null));
+            this.addLongArray(self, values, kinds);
+            return;
+        }
+        this.copiers.push(shapeFor(prefix + kinds, obj, keys, kinds));
+        for (let i = 0; i < kinds.length; i++) {
+            const kind = kinds[i];
+            if (kind === KIND_VALUE) {
+                this.vals.push(values[i]);
+            } else if (kind === KIND_REGEXP) {
+                this.vals.push(copyRegExp(values[i])); // the original lives on in its compile
+            } else if (kind === KIND_REF) {
+                this.ops.push(this.marks.get(values[i]));
+            } else if (kind === KIND_FORWARD) {
+                this.forward.push(self, keys ? keys[i] : i, values[i]);
+            }
+        }
+    }
+
+    addLongArray(self, values, kinds) {
+        this.ops.push(values.length);
+        for (let i = 0; i < values.length; i++) {
+            const kind = kinds[i];
+            if (kind === KIND_REF) {
+                this.ops.push(this.marks.get(values[i]));
+            } else if (kind === KIND_FILEINFO) {
+                this.ops.push(0);
+            } else if (kind === KIND_REGEXP) {
+                throw new UnsupportedTree('RegExp in a long array');
+            } else {
+                if (kind === KIND_FORWARD) { this.forward.push(self, i, values[i]); }
+                this.vals.push(kind === KIND_FORWARD ? null : values[i]);
+                this.ops.push(-this.vals.length);
+            }
+        }
+    }
+
+    /** Forward references as [self, target] pairs for `parent`, and the rest. */
+    forwardFixes() {
+        const parents = [];
+        const others = [];
+        for (let i = 0; i < this.forward.length; i += 3) {
+            const self = this.forward[i];
+            const key = this.forward[i + 1];
+            const target = this.marks.get(this.forward[i + 2]);
+            if (key === 'parent') {
+                parents.push(self, target);
+            } else {
+                others.push([self, key, target]);
+            }
+        }
+        return { parents: Int32Array.from(parents), others };
+    }
+}
+
+class TreePlan {
+    /** Plan for the tree at root, or null when it holds something unsupported. */
+    static build(root, sentinel, shared) {
+        try {
+            const builder = new PlanBuilder(sentinel, shared);
+            builder.visit(root);
+            return new TreePlan(builder);
+        } catch (e) {
+            if (e instanceof UnsupportedTree || e instanceof RangeError) {
+                debug(`tree not cacheable: ${e.message}`);
+                return null;
+            }
+            throw e;
+        }
+    }
+
+    constructor(builder) {
+        this.count = builder.count;
+        this.copiers = builder.copiers;
+        this.opStart = Int32Array.from(builder.opStart);
+        this.valStart = Int32Array.from(builder.valStart);
+        this.ops = Int32Array.from(builder.ops);
+        this.vals = builder.vals;
+        const fixes = builder.forwardFixes();
+        this.parentFixes = fixes.parents;
+        this.otherFixes = fixes.others;
+    }
+
+    /** A fresh copy of the tree whose nodes share the given fileInfo. */
+    instantiate(fileInfo) {
+        const count = this.count;
+        const copiers = this.copiers;
+        const opStart = this.opStart;
+        const valStart = this.valStart;
+        const ops = this.ops;
+        const vals = this.vals;
+        const objs = new Array(count + 1);
+        objs[0] = fileInfo;
+        for (let i = 1; i <= count; i++) {
+            objs[i] = copiers[i](objs, ops, opStart[i], vals, valStart[i]);
+        }
+        fixParents(objs, this.parentFixes);
+        for (const [self, key, target] of this.otherFixes) {
+            objs[self][key] = objs[target];
+        }
+        return objs[count];
+    }
+}
+
+function fixParents(objs, fixes) {
+    for (let i = 0; i < fixes.length; i += 2) {
+        objs[fixes[i]].parent = objs[fixes[i + 1]];
+    }
+}
+
+// ---------------------------------------------------- image-size() functions
+
+/**
+ * less.js's node image-size() functions read the image from disk themselves;
+ * these do the same through the file manager (so through the protocol).
+ */
+function imageSizeFunctions() {
+    const lessUtils = less.utils;
+    const readImage = (functionContext, filePathNode) => {
+        let filePath = filePathNode.value;
+        const fileInfo = functionContext.currentFileInfo;
+        const currentDirectory = fileInfo.rewriteUrls ? fileInfo.currentDirectory : fileInfo.entryPath;
+        const fragmentStart = filePath.indexOf('#');
+        if (fragmentStart !== -1) {
+            filePath = filePath.slice(0, fragmentStart);
+        }
+        const env = less.environment;
+        const fileManager = env.getFileManager(filePath, currentDirectory, functionContext.context, env, true);
+        if (!fileManager) {
+            throw { type: 'File', message: `Can not set up FileManager for ${filePathNode}` };
+        }
+        const context = lessUtils.clone(functionContext.context);
+        context.rawBuffer = true;
+        const file = fileManager.loadFileSync(filePath, currentDirectory, context, env);
+        if (file.error) {
+            throw file.error;
+        }
+        return { filePath, bytes: file.contents };
+    };
+    const imageSize = (functionContext, filePathNode) => {
+        const { filePath, bytes } = readImage(functionContext, filePathNode);
+        let probe;
+        try {
+            probe = lessRequire('probe-image-size/sync');
+        } catch (_) {
+            return { width: 0, height: 0 };
+        }
+        const size = probe(Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes));
+        if (!size) {
+            throw { type: 'File', message: `Unrecognised image format for '${filePath}'` };
+        }
+        return { width: size.width, height: size.height };
+    };
+    const { Dimension, Expression } = less.tree;
+    return {
+        'image-size': function (filePathNode) {
+            const size = imageSize(this, filePathNode);
+            return new Expression([new Dimension(size.width, 'px'), new Dimension(size.height, 'px')]);
+        },
+        'image-width': function (filePathNode) {
+            return new Dimension(imageSize(this, filePathNode).width, 'px');
+        },
+        'image-height': function (filePathNode) {
+            return new Dimension(imageSize(this, filePathNode).height, 'px');
+        }
+    };
+}
+
+// -------------------------------------------------------------------- compile
+
+/** less.render options, as MediaWiki sets them. */
+export function renderOptions(file, paths, vars) {
+    return {
+        filename: file,
+        paths,
+        math: 'always',
+        relativeUrls: false,
+        rewriteUrls: 'off',
+        modifyVars: Object.keys(vars).length ? vars : null,
+        syncImport: true,
+        javascriptEnabled: false
+    };
+}
+
+function validateCompile(req) {
+    const isStringArray = a => Array.isArray(a) && a.every(s => typeof s === 'string');
+    const isMapOf = (m, ok) => m && typeof m === 'object' && !Array.isArray(m) && Object.values(m).every(ok);
+    const isStringMap = m => isMapOf(m, s => typeof s === 'string');
+    const isVarsMap = m => isMapOf(m, s => typeof s === 'string' || typeof s === 'number');
+    if (typeof req.file !== 'string') { return '"file" must be a string'; }
+    if (typeof req.source !== 'string') { return '"source" must be a string'; }
+    if (req.paths !== undefined && !isStringArray(req.paths)) { return '"paths" must be an array of strings'; }
+    if (req.prefixes !== undefined && !isStringMap(req.prefixes)) { return '"prefixes" must map strings to strings'; }
+    if (req.vars !== undefined && !isVarsMap(req.vars)) { return '"vars" must map names to strings or numbers'; }
+    return null;
+}
+
+/** Converts anything thrown or reported by less.js into the protocol's error. */
+export function errorInfo(e) {
+    if (e === null || e === undefined || typeof e !== 'object') {
+        return { message: String(e), type: null, file: null, line: null, column: null };
+    }
+    const line = Number.isInteger(e.line) && e.line > 0 ? e.line : null;
+    const column = line !== null && Number.isInteger(e.column) && e.column >= 0 ? e.column + 1 : null;
+    let message = e.message;
+    if (typeof message !== 'string') {
+        message = message === undefined ? String(e) : String(message);
+    }
+    return {
+        message,
+        type: typeof e.type === 'string' ? e.type : null,
+        file: typeof e.filename === 'string' ? e.filename : null,
+        line,
+        column
+    };
+}
+
+const parseCache = cacheEnabled ? new ParseCache() : null;
+
+function compile(req) {
+    const invalid = validateCompile(req);
+    if (invalid) {
+        return { css: null, error: errorInfo(new Error(`invalid compile request: ${invalid}`)) };
+    }
+    const session = new CompileSession(req.id, req.prefixes || {});
+    const options = renderOptions(req.file, req.paths || [], req.vars || {});
+    options.plugins = [new RldevPlugin(session, parseCache)];
+    let outcome = null;
+    less.render(req.source, options, (error, output) => {
+        outcome = { error, output };
+    });
+    if (!outcome) {
+        throw new Error('less.js did not finish the compile synchronously');
+    }
+    if (outcome.error) {
+        return { css: null, error: errorInfo(outcome.error), stats: session.stats };
+    }
+    return { css: outcome.output.css, error: null, stats: session.stats };
+}
+
+function handleLine(line) {
+    let req;
+    try {
+        req = JSON.parse(line);
+    } catch (e) {
+        send({ op: 'done', id: null, css: null, error: errorInfo(new Error(`invalid JSON request: ${e.message}`)) });
+        return;
+    }
+    const id = req && req.id !== undefined ? req.id : null;
+    if (!req || req.op !== 'compile') {
+        send({ op: 'done', id, css: null, error: errorInfo(new Error(`unexpected op ${JSON.stringify(req && req.op)}`)) });
+        return;
+    }
+    let result;
+    try {
+        result = compile(req);
+    } catch (e) {
+        result = { css: null, error: errorInfo(e) };
+    }
+    const done = { op: 'done', id, css: result.css, error: result.error };
+    if (statsEnabled && result.stats) {
+        done.stats = result.stats;
+    }
+    send(done);
+}
+
+function redirectConsoleToStderr() {
+    for (const method of ['log', 'info', 'debug', 'warn']) {
+        console[method] = (...args) => console.error(...args);
+    }
+    less.logger.addListener({
+        warn: msg => process.stderr.write(`less: ${msg}\n`),
+        error: msg => process.stderr.write(`less: ${msg}\n`)
+    });
+}
+
+function main() {
+    redirectConsoleToStderr();
+    less.functions.functionRegistry.addMultiple(imageSizeFunctions());
+    send({ op: 'ready', less: lessVersion() });
+    for (;;) {
+        const line = receiveLine();
+        if (line.trim() !== '') {
+            handleLine(line);
+        }
+    }
+}
+
+/**
+ * For scripts/less-identical.mjs (clone checks and timings without the
+ * protocol): it sets globalThis.rldevLessServerAsLibrary before importing.
+ */
+export const internals = { less, TreePlan, normalizedImportText };
+
+if (!globalThis.rldevLessServerAsLibrary) {
+    main();
+}

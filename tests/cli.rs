@@ -1,0 +1,167 @@
+//! The real binary on temp trees: output shapes and exit codes scripts rely on.
+
+mod common;
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn rldev(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_rldev"))
+        .args(args)
+        .current_dir(dir)
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap()
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+const EXT: &str = r#"{"name": "T", "manifest_version": 2,
+ "ResourceFileModulePaths": {"localBasePath": "resources", "remoteExtPath": "T/resources"},
+ "ResourceModules": {
+  "ext.t.greeting": {"scripts": ["greeting.js"], "styles": ["greeting.css"], "dependencies": ["ext.t.base"]},
+  "ext.t.base": {"scripts": ["base.js"]}
+ }}"#;
+
+fn tree() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    common::write(dir.path(), "extension.json", EXT);
+    common::write(dir.path(), "resources/greeting.js", "var g;\n");
+    common::write(
+        dir.path(),
+        "resources/greeting.css",
+        ".g { background: url(wave.svg); }\n",
+    );
+    common::write(dir.path(), "resources/wave.svg", "<svg/>\n");
+    common::write(dir.path(), "resources/base.js", "var b;\n");
+    dir
+}
+
+#[test]
+fn json_registry_has_the_interface_shape() {
+    let dir = tree();
+    let out = rldev(dir.path(), &["hashes", "extension.json", "--json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["seq"], 0);
+    let g = &v["modules"]["ext.t.greeting"];
+    assert_eq!(g["dependencies"], serde_json::json!(["ext.t.base"]));
+    assert_eq!(g["state"], "ready");
+    assert_eq!(g["group"], serde_json::Value::Null);
+    assert_eq!(g["error"], serde_json::Value::Null);
+    assert_eq!(
+        g["files"],
+        serde_json::json!([
+            "resources/greeting.css",
+            "resources/greeting.js",
+            "resources/wave.svg"
+        ])
+    );
+    let version = g["version"].as_str().unwrap();
+    assert_eq!(version.len(), 8);
+    assert!(
+        version
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+    );
+    // The folder works as well as the file, and gives the same answer.
+    let again = rldev(dir.path(), &["hashes", ".", "--json"]);
+    assert_eq!(again.stdout, out.stdout);
+}
+
+#[test]
+fn human_table_and_exit_one_on_module_error() {
+    let dir = tree();
+    std::fs::remove_file(dir.path().join("resources/base.js")).unwrap();
+    let out = rldev(dir.path(), &["hashes", "extension.json"]);
+    assert_eq!(out.status.code(), Some(1));
+    let stdout = text(&out.stdout);
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert!(
+        lines[0].starts_with("ext.t.greeting  ") && lines[0].ends_with("  ready"),
+        "{stdout}"
+    );
+    assert!(
+        lines[1].starts_with("ext.t.base      ") && lines[1].ends_with("  error"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("error ext.t.base: resources/base.js: file not found"),
+        "{stdout}"
+    );
+    assert!(!stdout.contains('\x1b'), "no colour when piped");
+}
+
+#[test]
+fn malformed_manifest_exits_two_with_position() {
+    let dir = tree();
+    common::write(
+        dir.path(),
+        "extension.json",
+        "{\n  \"ResourceModules\": {,\n}",
+    );
+    let out = rldev(dir.path(), &["hashes", "extension.json"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("extension.json:2:23:"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert!(out.stdout.is_empty());
+}
+
+#[test]
+fn malformed_toml_and_bad_paths_exit_two() {
+    let dir = tree();
+    common::write(
+        dir.path(),
+        "rldev.toml",
+        "manifests = [\"extension.json\"\nskin = 1\n",
+    );
+    let out = rldev(dir.path(), &["hashes"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("rldev.toml:2:"),
+        "{}",
+        text(&out.stderr)
+    );
+
+    let out = rldev(dir.path(), &["hashes", "no/such/thing"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("no/such/thing"),
+        "{}",
+        text(&out.stderr)
+    );
+
+    let out = rldev(dir.path(), &["hashes", "--bogus"]);
+    assert_eq!(out.status.code(), Some(2));
+
+    let empty = tempfile::tempdir().unwrap();
+    let out = rldev(empty.path(), &["hashes"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("no rldev.toml"),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
+#[test]
+fn a_missing_manifest_is_an_unreadable_project() {
+    let dir = tree();
+    common::write(
+        dir.path(),
+        "rldev.toml",
+        "manifests = [\"extension.json\", \"missing\"]\n",
+    );
+    let out = rldev(dir.path(), &["hashes"]);
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "a manifest that is not there is an unreadable project"
+    );
+    assert!(text(&out.stderr).contains("missing"));
+}
