@@ -1,16 +1,18 @@
 //! What each command does, on top of the library; `main` maps the result to an exit code.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use crate::build::pool::build_all;
 use crate::disk::{DiskSource, Located};
 use crate::engine;
 use crate::files::FileStore;
+use crate::less::cache::{CompileCache, DiskCache};
 use crate::less::node::NodeLess;
 use crate::less::{LessCompiler, Unavailable, setup};
 use crate::project::{ModuleKind, Project};
 use crate::registry::{Registry, State};
 use crate::report;
+use std::sync::Arc;
 
 /// Exit codes scripts can rely on.
 pub const EXIT_OK: i32 = 0;
@@ -20,15 +22,26 @@ pub const EXIT_USAGE: i32 = 2;
 /// A failure that stops the command before any module is built.
 pub struct Fatal(pub String);
 
+/// The compile cache folder: `RLDEV_COMPILE_CACHE=0` turns it off (for cold benchmarks).
+pub fn compile_cache_dir() -> Option<PathBuf> {
+    match std::env::var("RLDEV_COMPILE_CACHE").as_deref() {
+        Ok("0") => None,
+        _ => Some(setup::cache_dir()),
+    }
+}
+
 /// Loads the project and builds every module once: the registry from scratch.
-pub fn compute_registry(located: &Located) -> Result<Registry, Fatal> {
+/// With a cache folder, compiles whose inputs are unchanged are replayed from it.
+pub fn compute_registry(located: &Located, cache_dir: Option<&Path>) -> Result<Registry, Fatal> {
     let source = DiskSource {
         root: located.root.clone(),
     };
     let project = Project::load(&located.inputs, &source).map_err(|e| Fatal(e.to_string()))?;
     let store = FileStore::new(Box::new(source));
     let defs: Vec<_> = project.modules.iter().collect();
-    let mut compilers = less_compilers(&located.root, count_less(&project));
+    let cache =
+        cache_dir.map(|d| Arc::new(DiskCache::new(d, &located.root)) as Arc<dyn CompileCache>);
+    let mut compilers = less_compilers(&located.root, count_less(&project), cache);
     let built = build_all(&defs, &store, &mut compilers);
     let mut registry = Registry::default();
     for (def, b) in defs.iter().zip(&built) {
@@ -52,7 +65,11 @@ fn count_less(project: &Project) -> usize {
 
 /// One compiler per core (at least one), each its own less.js process,
 /// started on first use; where less.js cannot be had, a compiler that says why.
-pub fn less_compilers(root: &Path, less_modules: usize) -> Vec<Box<dyn LessCompiler>> {
+pub fn less_compilers(
+    root: &Path,
+    less_modules: usize,
+    cache: Option<Arc<dyn CompileCache>>,
+) -> Vec<Box<dyn LessCompiler>> {
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let n = cores.min(less_modules.max(1));
     if less_modules == 0 {
@@ -61,7 +78,8 @@ pub fn less_compilers(root: &Path, less_modules: usize) -> Vec<Box<dyn LessCompi
     match setup::locate() {
         Ok(s) => (0..n)
             .map(|_| {
-                Box::new(NodeLess::new(s.clone(), root.to_path_buf())) as Box<dyn LessCompiler>
+                let c = NodeLess::new(s.clone(), root.to_path_buf(), cache.clone());
+                Box::new(c) as Box<dyn LessCompiler>
             })
             .collect(),
         Err(why) => {
@@ -73,7 +91,7 @@ pub fn less_compilers(root: &Path, less_modules: usize) -> Vec<Box<dyn LessCompi
 
 /// `rldev hashes`.
 pub fn hashes(located: &Located, json: bool) -> Result<i32, Fatal> {
-    let registry = compute_registry(located)?;
+    let registry = compute_registry(located, compile_cache_dir().as_deref())?;
     let text = if json {
         report::registry_json(&registry) + "\n"
     } else {

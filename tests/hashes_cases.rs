@@ -12,12 +12,23 @@ use rldev::commands::compute_registry;
 use rldev::disk::locate;
 use rldev::registry::{Registry, State};
 
+/// The registry from scratch, computed twice: through the compile cache (kept
+/// beside the tree, so later steps replay earlier compiles) and without it.
+/// Both must be identical, whatever the cache held.
 fn registry(root: &Path) -> Registry {
     let located = locate(&[root.to_path_buf()]).expect("locate");
-    match compute_registry(&located) {
+    let cache = root.parent().unwrap().join("compile-cache");
+    let compute = |dir: Option<&Path>| match compute_registry(&located, dir) {
         Ok(r) => r,
         Err(e) => panic!("registry: {}", e.0),
-    }
+    };
+    let cached = compute(Some(&cache));
+    assert_eq!(
+        cached,
+        compute(None),
+        "the compile cache changed the registry"
+    );
+    cached
 }
 
 fn versions(r: &Registry) -> BTreeMap<String, String> {

@@ -30,6 +30,16 @@ impl<'a> Recorder<'a> {
         }
     }
 
+    /// The content hash of `path` without recording the look-up.
+    pub fn peek(&self, path: &str) -> Option<ContentHash> {
+        self.store.get(path).hash().copied()
+    }
+
+    /// Records a look-up whose answer is known (a compile replayed from cache).
+    pub fn note(&mut self, path: &str, hash: Option<ContentHash>) {
+        self.reads.insert(path.to_string(), hash);
+    }
+
     /// Reads a text file, without a UTF-8 byte order mark.
     pub fn read_text(&mut self, path: &str) -> Option<String> {
         self.read(path).map(|b| text(&b))

@@ -3,8 +3,9 @@
 use lightningcss::stylesheet::{ParserOptions, PrinterOptions, StyleSheet};
 
 use super::reader::Recorder;
-use super::remap::{RemapBase, remap};
-use crate::less::{LessCompiler, LessJob};
+use super::remap::{FileLookup, RemapBase, remap};
+use crate::less::cache::{self, CachedCompile};
+use crate::less::{LessCompiler, LessError, LessJob};
 use crate::paths;
 use crate::project::{FileModule, Style};
 
@@ -61,7 +62,7 @@ fn build_one(
             prefixes: &module.less_prefixes,
             vars: &module.less_vars,
         };
-        less.compile(&job, reader).map_err(|e| e.to_string())?
+        compile(&job, reader, less).map_err(|e| e.to_string())?
     } else {
         source
     };
@@ -71,6 +72,62 @@ fn build_one(
     };
     let remapped = remap(&css, &base, reader);
     print(&style.path, &remapped.css)
+}
+
+/// Compiles through the compile cache when the compiler has one: an entry is
+/// replayed only when every path it looked up still answers the same, and
+/// then its look-ups are recorded as the compile would have recorded them.
+fn compile(
+    job: &LessJob,
+    reader: &mut Recorder,
+    less: &mut dyn LessCompiler,
+) -> Result<String, LessError> {
+    let key = cache::job_key(job);
+    if let Some(entry) = less.cache().and_then(|c| c.get(&key)) {
+        let unchanged = entry
+            .reads
+            .iter()
+            .all(|(path, hash)| reader.peek(path).map(|h| cache::hex(&h)) == *hash);
+        if unchanged {
+            for (path, _) in &entry.reads {
+                let hash = reader.peek(path);
+                reader.note(path, hash);
+            }
+            return entry.result;
+        }
+    }
+    let mut logged = Logged {
+        reader,
+        log: Vec::new(),
+    };
+    let result = less.compile(job, &mut logged);
+    let reads = logged.log;
+    let internal = matches!(&result, Err(e) if e.internal);
+    if let (Some(c), false) = (less.cache(), internal) {
+        c.put(
+            &key,
+            &CachedCompile {
+                reads,
+                result: result.clone(),
+            },
+        );
+    }
+    result
+}
+
+/// Passes look-ups to the recorder and keeps their answers, in order, for the cache.
+struct Logged<'r, 'a> {
+    reader: &'r mut Recorder<'a>,
+    log: Vec<(String, Option<String>)>,
+}
+
+impl FileLookup for Logged<'_, '_> {
+    fn lookup(&mut self, path: &str) -> Option<std::sync::Arc<[u8]>> {
+        let bytes = self.reader.read(path);
+        let hash = self.reader.reads[path].map(|h| cache::hex(&h));
+        self.log.push((path.to_string(), hash));
+        bytes
+    }
 }
 
 /// Parses and prints CSS minified; a syntax error names the file, line and column.

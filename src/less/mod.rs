@@ -1,5 +1,6 @@
 //! Less compilation behind a trait; the real compiler is less.js in a Node process.
 
+pub mod cache;
 pub mod node;
 pub mod setup;
 
@@ -21,13 +22,16 @@ pub struct LessJob<'a> {
 }
 
 /// A compile error, at the place less.js reported it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct LessError {
     /// Project-relative file, when known.
     pub file: Option<String>,
     pub line: Option<u32>,
     pub column: Option<u32>,
     pub message: String,
+    /// Not the stylesheet's fault (no Node.js, the process died): never cached.
+    #[serde(default)]
+    pub internal: bool,
 }
 
 impl fmt::Display for LessError {
@@ -50,6 +54,11 @@ impl fmt::Display for LessError {
 /// so the bytes compiled are the bytes hashed and every lookup is recorded.
 pub trait LessCompiler: Send {
     fn compile(&mut self, job: &LessJob, files: &mut dyn FileLookup) -> Result<String, LessError>;
+
+    /// Where earlier compiles are kept, if anywhere.
+    fn cache(&self) -> Option<&dyn cache::CompileCache> {
+        None
+    }
 }
 
 /// A compiler that always fails with one message (e.g. "Node.js not found"),
@@ -63,6 +72,7 @@ impl LessCompiler for Unavailable {
             line: None,
             column: None,
             message: self.0.clone(),
+            internal: true,
         })
     }
 }

@@ -9,11 +9,16 @@ use std::path::PathBuf;
 use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use std::collections::HashSet;
+use std::sync::Arc;
+
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use serde::Deserialize;
 use serde_json::json;
+use sha1::{Digest, Sha1};
 
+use super::cache::CompileCache;
 use super::setup::LessSetup;
 use super::{LessCompiler, LessError, LessJob};
 use crate::build::remap::FileLookup;
@@ -27,6 +32,7 @@ pub struct NodeLess {
     /// Why the process last failed to start, and when: compiles fail fast for a
     /// moment instead of spawning a process per stylesheet.
     start_failure: Option<(String, Instant)>,
+    cache: Option<Arc<dyn CompileCache>>,
 }
 
 /// How long a failed start is remembered before trying again.
@@ -34,12 +40,28 @@ const START_RETRY: Duration = Duration::from_secs(2);
 
 struct Process {
     child: Child,
-    stdin: ChildStdin,
+    /// `None` only while dropping.
+    stdin: Option<ChildStdin>,
     stdout: BufReader<ChildStdout>,
+    /// Content keys this process holds in its blob store, and their total size.
+    sent: HashSet<String>,
+    sent_bytes: usize,
 }
 
+/// When the process's blob store would pass this, it is told to forget it all.
+const BLOB_STORE_LIMIT: usize = 64 << 20;
+
 impl Drop for Process {
+    /// Closing stdin asks the process to exit; one that does not is killed.
     fn drop(&mut self) {
+        drop(self.stdin.take());
+        let deadline = Instant::now() + Duration::from_millis(500);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        }
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
@@ -66,8 +88,9 @@ struct WireError {
 struct Broken(String);
 
 impl NodeLess {
-    pub fn new(setup: LessSetup, root: PathBuf) -> NodeLess {
+    pub fn new(setup: LessSetup, root: PathBuf, cache: Option<Arc<dyn CompileCache>>) -> NodeLess {
         NodeLess {
+            cache,
             setup,
             root,
             process: None,
@@ -85,12 +108,14 @@ impl NodeLess {
             .stderr(Stdio::inherit())
             .spawn()
             .map_err(|e| Broken(format!("cannot start {}: {e}", self.setup.node.display())))?;
-        let stdin = child.stdin.take().expect("piped stdin");
+        let stdin = child.stdin.take();
         let stdout = BufReader::new(child.stdout.take().expect("piped stdout"));
         let mut p = Process {
             child,
             stdin,
             stdout,
+            sent: HashSet::new(),
+            sent_bytes: 0,
         };
         match read_message(&mut p)? {
             m if m.op == "ready" => Ok(p),
@@ -141,6 +166,11 @@ impl NodeLess {
         });
         let root = self.root.clone();
         let p = self.process.as_mut().expect("started above");
+        if p.sent_bytes > BLOB_STORE_LIMIT {
+            send(p, &json!({"op": "forget"}))?;
+            p.sent.clear();
+            p.sent_bytes = 0;
+        }
         send(p, &request)?;
         loop {
             let m = read_message(p)?;
@@ -150,7 +180,13 @@ impl NodeLess {
                     for (i, candidate) in m.candidates.iter().enumerate() {
                         let rel = paths::relative_to(&root, std::path::Path::new(candidate));
                         if let Some(bytes) = files.lookup(&rel) {
-                            reply = json!({"op": "file", "id": id, "index": i, "contents_b64": STANDARD.encode(&bytes)});
+                            let key = content_key(&bytes);
+                            reply = json!({"op": "file", "id": id, "index": i, "key": key});
+                            if !p.sent.contains(&key) {
+                                reply["contents_b64"] = STANDARD.encode(&bytes).into();
+                                p.sent_bytes += bytes.len();
+                                p.sent.insert(key);
+                            }
                             break;
                         }
                     }
@@ -166,6 +202,7 @@ impl NodeLess {
                             line: e.line,
                             column: e.column,
                             message: e.message,
+                            internal: false,
                         }),
                         (Some(css), None) => Ok(css),
                         (None, None) => Ok(String::new()),
@@ -177,12 +214,21 @@ impl NodeLess {
     }
 }
 
+/// The key a file's bytes are known by in the process's blob store.
+fn content_key(bytes: &[u8]) -> String {
+    Sha1::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
 fn send(p: &mut Process, value: &serde_json::Value) -> Result<(), Broken> {
     let mut line = serde_json::to_vec(value).expect("json");
     line.push(b'\n');
-    p.stdin
+    let stdin = p.stdin.as_mut().expect("stdin is open until drop");
+    stdin
         .write_all(&line)
-        .and_then(|_| p.stdin.flush())
+        .and_then(|_| stdin.flush())
         .map_err(|e| Broken(format!("less.js process is gone ({e})")))
 }
 
@@ -197,6 +243,10 @@ fn read_message(p: &mut Process) -> Result<Message, Broken> {
 }
 
 impl LessCompiler for NodeLess {
+    fn cache(&self) -> Option<&dyn CompileCache> {
+        self.cache.as_deref()
+    }
+
     fn compile(&mut self, job: &LessJob, files: &mut dyn FileLookup) -> Result<String, LessError> {
         // A process that died is restarted, and the compile tried once more.
         let mut last = String::new();
@@ -219,6 +269,7 @@ impl LessCompiler for NodeLess {
             line: None,
             column: None,
             message: format!("less.js failed: {last}"),
+            internal: true,
         })
     }
 }

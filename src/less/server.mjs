@@ -15,8 +15,13 @@
 //   During a compile, for each file less.js wants (imports, data-uri(),
 //   image-size() ...), zero or more times:
 //   node:  {"op":"read","id":7,"candidates":["/abs/a.less","/p/a.less"],"binary":false}
-//   rldev: {"op":"file","id":7,"index":1,"contents_b64":"..."}   candidates[1] exists
+//   rldev: {"op":"file","id":7,"index":1,"key":"<sha1>","contents_b64":"..."}
+//                                                    candidates[1] exists
+//      or  {"op":"file","id":7,"index":1,"key":"<sha1>"}   same, and this process
+//          was already sent those bytes under that key (kept in a blob store)
 //      or  {"op":"file","id":7,"index":null}                     none exists
+//   Between compiles rldev may send {"op":"forget"}: empty the blob store
+//   (no reply). rldev sends it before its record of what was sent grows large.
 //   Finally:
 //   node:  {"op":"done","id":7,"css":"...","error":null}
 //      or  {"op":"done","id":7,"css":null,"error":{"message":"...","type":"Name",
@@ -219,10 +224,19 @@ class CompileSession {
         if (!Number.isInteger(reply.index) || reply.index < 0 || reply.index >= candidates.length) {
             throw new Error(`rldev protocol error: file index ${reply.index} out of range`);
         }
-        if (typeof reply.contents_b64 !== 'string') {
-            throw new Error('rldev protocol error: file reply without contents_b64');
+        let bytes;
+        if (typeof reply.contents_b64 === 'string') {
+            bytes = Buffer.from(reply.contents_b64, 'base64');
+            if (typeof reply.key === 'string') {
+                blobs.set(reply.key, bytes);
+            }
+        } else {
+            bytes = typeof reply.key === 'string' ? blobs.get(reply.key) : undefined;
+            if (bytes === undefined) {
+                throw new Error('rldev protocol error: file reply without contents for an unknown key');
+            }
         }
-        return { filename: candidates[reply.index], bytes: Buffer.from(reply.contents_b64, 'base64') };
+        return { filename: candidates[reply.index], bytes };
     }
 
     takePendingImport(filename) {
@@ -231,6 +245,9 @@ class CompileSession {
         return pending && pending.path === filename ? pending : null;
     }
 }
+
+/** File contents rldev has sent, by content key, so each is sent only once. */
+const blobs = new Map();
 
 function parseFileReply(line, id) {
     let reply;
@@ -992,6 +1009,10 @@ function handleLine(line) {
         req = JSON.parse(line);
     } catch (e) {
         send({ op: 'done', id: null, css: null, error: errorInfo(new Error(`invalid JSON request: ${e.message}`)) });
+        return;
+    }
+    if (req && req.op === 'forget') {
+        blobs.clear();
         return;
     }
     const id = req && req.id !== undefined ? req.id : null;
