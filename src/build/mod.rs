@@ -59,6 +59,38 @@ pub enum PackageOutput {
     Data(Value),
 }
 
+impl Script {
+    /// The script as ResourceLoader's `impl` carries it: a function for plain
+    /// scripts, a `{main, files}` bundle of CommonJS-style functions and JSON
+    /// values for packageFiles, `None` when the module has no script.
+    pub fn to_js(&self) -> Option<String> {
+        let quote = |s: &str| serde_json::to_string(s).expect("a string serialises");
+        match self {
+            Script::None => None,
+            Script::Plain(source) => Some(format!("function($,jQuery,require,module){{{source}}}")),
+            Script::Package { main, files } => {
+                let entries: Vec<String> = files
+                    .iter()
+                    .map(|(name, out)| {
+                        let value = match out {
+                            PackageOutput::Script(src) => {
+                                format!("function(require,module,exports){{{src}\n}}")
+                            }
+                            PackageOutput::Data(v) => v.to_string(),
+                        };
+                        format!("{}:{value}", quote(name))
+                    })
+                    .collect();
+                Some(format!(
+                    "{{\"main\":{},\"files\":{{{}}}}}",
+                    quote(main),
+                    entries.join(",")
+                ))
+            }
+        }
+    }
+}
+
 /// Builds a module. Never fails: problems become `error`, and the build goes
 /// on so that `reads` holds every file the module depends on.
 pub fn build(def: &ModuleDef, store: &FileStore, less: &mut dyn LessCompiler) -> Built {

@@ -99,6 +99,11 @@ impl NodeLess {
         }
     }
 
+    /// The running process's id, if one is running (tests kill it to check restarts).
+    pub fn process_id(&self) -> Option<u32> {
+        self.process.as_ref().map(|p| p.child.id())
+    }
+
     fn start(&self) -> Result<Process, Broken> {
         let mut child = Command::new(&self.setup.node)
             .arg(&self.setup.script)
