@@ -165,3 +165,68 @@ fn a_missing_manifest_is_an_unreadable_project() {
     );
     assert!(text(&out.stderr).contains("missing"));
 }
+
+#[test]
+fn the_sample_project_builds_except_its_php_modules() {
+    let dir = tempfile::tempdir().unwrap();
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
+    common::copy_dir(
+        &repo.join("sample-modules"),
+        &dir.path().join("sample-modules"),
+    );
+    std::fs::copy(repo.join("rldev.toml"), dir.path().join("rldev.toml")).unwrap();
+    let out = rldev(dir.path(), &["hashes", "--json"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let modules = v["modules"].as_object().unwrap();
+    assert!(modules.len() >= 8);
+    let broken: Vec<&str> = modules
+        .iter()
+        .filter(|(_, m)| m["state"] == "error")
+        .map(|(k, _)| k.as_str())
+        .collect();
+    assert_eq!(broken, ["ext.demo.codex", "ext.demo.languages"]);
+    for (_, m) in modules.iter().filter(|(_, m)| m["state"] == "error") {
+        assert!(m["error"].as_str().unwrap().contains("needs PHP"));
+    }
+    let files = |name: &str| -> Vec<String> {
+        modules[name]["files"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f.as_str().unwrap().to_string())
+            .collect()
+    };
+    let demo = "sample-modules/extensions/Demo/";
+    let greeting = files("ext.demo.greeting");
+    for f in [
+        "resources/shared/theme.less",
+        "resources/shared/colors.less",
+        "resources/shared/mixins.less",
+        "resources/icons/chevron.svg",
+        "i18n/de.json",
+        "i18n/en.json",
+        "resources/greeting/phrases.json",
+    ] {
+        assert!(
+            greeting.contains(&format!("{demo}{f}")),
+            "greeting lacks {f}: {greeting:?}"
+        );
+    }
+    // Found through the skin's SkinLessImportPaths, and injected by ResourceModuleSkinStyles.
+    let notify = files("ext.demo.notify");
+    assert!(notify.contains(
+        &"sample-modules/skins/Plain/resources/mediawiki.less/mediawiki.skin.variables.less".into()
+    ));
+    assert!(
+        notify.contains(
+            &"sample-modules/skins/Plain/resources/skinStyles/ext.demo.notify.less".into()
+        )
+    );
+    // Prefix mapping and the configured import path.
+    let theme = files("ext.demo.theme");
+    assert!(
+        theme.contains(&"sample-modules/core/tokens/tokens.less".into()),
+        "{theme:?}"
+    );
+}
