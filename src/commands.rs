@@ -4,12 +4,12 @@ use std::path::{Path, PathBuf};
 
 use crate::build::pool::build_all;
 use crate::disk::{DiskSource, Located};
-use crate::engine;
+use crate::engine::{BuildFacts, Engine};
 use crate::files::FileStore;
 use crate::less::cache::{CompileCache, DiskCache};
 use crate::less::node::NodeLess;
 use crate::less::{LessCompiler, Unavailable, setup};
-use crate::project::{ModuleKind, Project};
+use crate::project::{ModuleDef, ModuleKind, Project};
 use crate::registry::{Registry, State};
 use crate::report;
 use std::sync::Arc;
@@ -38,18 +38,21 @@ pub fn compute_registry(located: &Located, cache_dir: Option<&Path>) -> Result<R
     };
     let project = Project::load(&located.inputs, &source).map_err(|e| Fatal(e.to_string()))?;
     let store = FileStore::new(Box::new(source));
-    let defs: Vec<_> = project.modules.iter().collect();
     let cache =
         cache_dir.map(|d| Arc::new(DiskCache::new(d, &located.root)) as Arc<dyn CompileCache>);
     let mut compilers = less_compilers(&located.root, count_less(&project), cache);
+    // The engine from scratch: every module built once, against one content store.
+    let (mut engine, requests) = Engine::new(project.modules.clone());
+    let defs: Vec<&ModuleDef> = requests
+        .iter()
+        .filter_map(|r| engine.definition(&r.module))
+        .collect();
     let built = build_all(&defs, &store, &mut compilers);
-    let mut registry = Registry::default();
-    for (def, b) in defs.iter().zip(&built) {
-        registry
-            .modules
-            .insert(def.name.clone(), engine::entry(def, b));
+    for (request, b) in requests.iter().zip(&built) {
+        engine.built(&request.module, request.generation, BuildFacts::from(b));
     }
-    Ok(registry)
+    debug_assert!(engine.settled());
+    Ok(engine.registry().clone())
 }
 
 fn count_less(project: &Project) -> usize {
