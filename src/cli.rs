@@ -26,4 +26,12 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Print the registry once ready, then one diff per settled batch of file changes; runs until interrupted.
+    Watch {
+        /// Manifests, folders holding one, or an rldev.toml (default: ./rldev.toml).
+        paths: Vec<PathBuf>,
+        /// Print NDJSON events (`ready`, then `diff`).
+        #[arg(long)]
+        json: bool,
+    },
 }

@@ -8,6 +8,7 @@
 pub mod build;
 pub mod cli;
 pub mod commands;
+pub mod daemon;
 pub mod disk;
 pub mod engine;
 pub mod files;
@@ -17,3 +18,4 @@ pub mod project;
 pub mod registry;
 pub mod report;
 pub mod version;
+pub mod watch;

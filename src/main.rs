@@ -25,6 +25,9 @@ fn main() {
         Command::Hashes { paths, json } => disk::locate(paths)
             .map_err(commands::Fatal)
             .and_then(|located| commands::hashes(&located, *json)),
+        Command::Watch { paths, json } => disk::locate(paths)
+            .map_err(commands::Fatal)
+            .and_then(|located| rldev::daemon::watch(located, *json)),
     };
     match result {
         Ok(code) => std::process::exit(code),

@@ -2,7 +2,7 @@
 
 use std::io::{self, IsTerminal, Write};
 
-use crate::registry::{Registry, State};
+use crate::registry::{Cause, Diff, Registry, State};
 
 /// How output looks: coloured on a terminal, plain when piped or with `NO_COLOR`.
 #[derive(Debug, Clone, Copy)]
@@ -72,4 +72,123 @@ pub fn emit(text: &str) -> io::Result<()> {
         Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(()),
         other => other,
     }
+}
+
+/// Prints the daemon's events: for people, or NDJSON (`--json`).
+pub struct Printer {
+    json: bool,
+    style: Style,
+}
+
+#[derive(serde::Serialize)]
+struct Ready {
+    event: &'static str,
+    seq: u64,
+    modules: usize,
+    ms: u128,
+}
+
+#[derive(serde::Serialize)]
+struct DiffEvent<'a> {
+    event: &'static str,
+    #[serde(flatten)]
+    diff: &'a Diff,
+}
+
+impl Printer {
+    pub fn new(json: bool) -> Printer {
+        Printer {
+            json,
+            style: Style::detect(),
+        }
+    }
+
+    fn line(&self, text: String) {
+        let _ = emit(&(text + "\n"));
+    }
+
+    pub fn ready(&self, reg: &Registry, took: std::time::Duration) {
+        if self.json {
+            let ready = Ready {
+                event: "ready",
+                seq: reg.seq,
+                modules: reg.modules.len(),
+                ms: took.as_millis(),
+            };
+            self.line(serde_json::to_string(&ready).expect("json"));
+        } else {
+            let _ = emit(&registry_table(reg, self.style));
+            self.line(format!(
+                "{} {} modules in {} ms; watching for changes",
+                self.style.paint("1", "ready:"),
+                reg.modules.len(),
+                took.as_millis()
+            ));
+        }
+    }
+
+    pub fn diff(&self, diff: &Diff) {
+        if self.json {
+            let event = DiffEvent {
+                event: "diff",
+                diff,
+            };
+            self.line(serde_json::to_string(&event).expect("json"));
+            return;
+        }
+        for line in diff_lines(diff, self.style) {
+            self.line(line);
+        }
+    }
+
+    pub fn summary(&self, files: usize, modules: usize, took: std::time::Duration) {
+        if !self.json {
+            let text = format!(
+                "{files} file(s), {modules} module(s), {} ms",
+                took.as_millis()
+            );
+            self.line(self.style.paint("2", &text));
+        }
+    }
+}
+
+/// A diff for people: a line per changed module with its causes, and a line
+/// per module entering or leaving `error`.
+pub fn diff_lines(diff: &Diff, style: Style) -> Vec<String> {
+    let mut out = Vec::new();
+    for (name, c) in &diff.changed {
+        let causes: Vec<String> = c
+            .causes
+            .iter()
+            .map(|cause| match cause {
+                Cause::File(p) => p.clone(),
+                Cause::Found(p) => format!("{p} (now used)"),
+                Cause::Dropped(p) => format!("{p} (no longer used)"),
+            })
+            .collect();
+        out.push(format!(
+            "{name}  {} → {}  {}",
+            style.paint("2", &c.from),
+            style.paint("1", &c.to),
+            causes.join(", ")
+        ));
+    }
+    for (name, v) in &diff.added {
+        out.push(format!("{} {name}  {v}", style.paint("32", "+")));
+    }
+    for name in &diff.removed {
+        out.push(format!("{} {name}", style.paint("31", "-")));
+    }
+    for (name, s) in &diff.states {
+        match (&s.state, &s.error) {
+            (State::Error, Some(e)) => {
+                out.push(format!("{} {name}: {e}", style.paint("31", "error")))
+            }
+            _ => out.push(format!(
+                "{} {name}: builds again",
+                style.paint("32", "fixed")
+            )),
+        }
+    }
+    out
 }

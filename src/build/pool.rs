@@ -1,6 +1,8 @@
 //! Builds many modules on as many threads as there are Less compilers.
 
-use std::sync::Mutex;
+use std::sync::{Arc, Condvar, Mutex};
+
+use indexmap::IndexMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use super::{Built, build};
@@ -35,4 +37,76 @@ pub fn build_all(
         .into_iter()
         .map(|b| b.expect("every module was built"))
         .collect()
+}
+
+/// A queue of build requests for the daemon: one pending entry per module,
+/// a newer request replacing an older one, served by one thread per compiler.
+pub struct Workers {
+    queue: Arc<(Mutex<Queue>, Condvar)>,
+    threads: Vec<std::thread::JoinHandle<()>>,
+}
+
+#[derive(Default)]
+struct Queue {
+    pending: IndexMap<String, (u64, ModuleDef)>,
+    closed: bool,
+}
+
+impl Workers {
+    /// Starts the threads; each finished build is handed to `done`.
+    pub fn start(
+        compilers: Vec<Box<dyn LessCompiler>>,
+        store: Arc<FileStore>,
+        done: impl Fn(String, u64, Built) + Send + Sync + 'static,
+    ) -> Workers {
+        let queue: Arc<(Mutex<Queue>, Condvar)> = Arc::default();
+        let done = Arc::new(done);
+        let threads = compilers
+            .into_iter()
+            .map(|mut compiler| {
+                let (queue, store, done) = (queue.clone(), store.clone(), done.clone());
+                std::thread::spawn(move || {
+                    while let Some((module, generation, def)) = next(&queue) {
+                        let built = build(&def, &store, compiler.as_mut());
+                        done(module, generation, built);
+                    }
+                })
+            })
+            .collect();
+        Workers { queue, threads }
+    }
+
+    pub fn request(&self, def: ModuleDef, generation: u64) {
+        let (lock, ready) = &*self.queue;
+        lock.lock()
+            .expect("queue lock")
+            .pending
+            .insert(def.name.clone(), (generation, def));
+        ready.notify_one();
+    }
+}
+
+fn next(queue: &(Mutex<Queue>, Condvar)) -> Option<(String, u64, ModuleDef)> {
+    let (lock, ready) = queue;
+    let mut q = lock.lock().expect("queue lock");
+    loop {
+        if q.closed {
+            return None;
+        }
+        if let Some((module, (generation, def))) = q.pending.shift_remove_index(0) {
+            return Some((module, generation, def));
+        }
+        q = ready.wait(q).expect("queue lock");
+    }
+}
+
+impl Drop for Workers {
+    fn drop(&mut self) {
+        let (lock, ready) = &*self.queue;
+        lock.lock().expect("queue lock").closed = true;
+        ready.notify_all();
+        for t in self.threads.drain(..) {
+            let _ = t.join();
+        }
+    }
 }

@@ -1,0 +1,255 @@
+//! The one loop that owns the state: file events and build results in,
+//! diffs out to the report. Builds run on worker threads beside it.
+
+use std::collections::BTreeSet;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender, channel};
+use std::time::{Duration, Instant};
+
+use crate::build::Built;
+use crate::build::pool::Workers;
+use crate::commands::{Fatal, compile_cache_dir, less_compilers};
+use crate::disk::{DiskSource, Located};
+use crate::engine::{BuildFacts, Engine, Outcome};
+use crate::files::{ContentHash, FileStore};
+use crate::less::cache::{CompileCache, DiskCache};
+use crate::paths;
+use crate::project::Project;
+use crate::registry::Diff;
+use crate::report::Printer;
+use crate::watch::Watcher;
+
+/// Everything the loop reacts to.
+pub enum Event {
+    /// The OS says these paths (files or folders) may have changed.
+    Paths(Vec<PathBuf>),
+    /// Events were lost: look at every known path again.
+    Rescan,
+    WatchError(String),
+    Built {
+        module: String,
+        generation: u64,
+        built: Box<Built>,
+    },
+}
+
+/// A burst settles when no event came for this long...
+const QUIET: Duration = Duration::from_millis(30);
+/// ...or when it has lasted this long.
+const MAX_BATCH: Duration = Duration::from_millis(1000);
+
+struct Daemon {
+    located: Located,
+    project: Project,
+    engine: Engine,
+    store: Arc<FileStore>,
+    workers: Workers,
+    watcher: Watcher,
+    printer: Printer,
+    seq: u64,
+    ready: bool,
+}
+
+/// `rldev watch`: prints the registry once ready, then a diff per settled batch; runs until killed.
+pub fn watch(located: Located, json: bool) -> Result<i32, Fatal> {
+    let started = Instant::now();
+    let source = DiskSource {
+        root: located.root.clone(),
+    };
+    let project = Project::load(&located.inputs, &source).map_err(|e| Fatal(e.to_string()))?;
+    let (tx, rx) = channel();
+    let mut watcher = Watcher::start(tx.clone()).map_err(Fatal)?;
+    watcher.watch(&located.root, true);
+    let store = Arc::new(FileStore::new(Box::new(source)));
+    let cache = compile_cache_dir()
+        .map(|d| Arc::new(DiskCache::new(&d, &located.root)) as Arc<dyn CompileCache>);
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let compilers = less_compilers(&located.root, cores, cache);
+    let workers = Workers::start(compilers, store.clone(), built_sender(tx));
+    let (engine, builds) = Engine::new(project.modules.clone());
+    let mut d = Daemon {
+        located,
+        project,
+        engine,
+        store,
+        workers,
+        watcher,
+        printer: Printer::new(json),
+        seq: 0,
+        ready: false,
+    };
+    d.request(Outcome {
+        builds,
+        ..Outcome::default()
+    });
+    d.run(rx, started);
+    Ok(0)
+}
+
+fn built_sender(tx: Sender<Event>) -> impl Fn(String, u64, Built) + Send + Sync + 'static {
+    let tx = std::sync::Mutex::new(tx);
+    move |module, generation, built| {
+        let _ = tx.lock().expect("sender lock").send(Event::Built {
+            module,
+            generation,
+            built: Box::new(built),
+        });
+    }
+}
+
+impl Daemon {
+    fn run(&mut self, rx: Receiver<Event>, started: Instant) {
+        let mut batch: BTreeSet<PathBuf> = BTreeSet::new();
+        let mut rescan = false;
+        let mut batch_start = Instant::now();
+        loop {
+            let event = if batch.is_empty() && !rescan {
+                match rx.recv() {
+                    Ok(e) => e,
+                    Err(_) => return,
+                }
+            } else {
+                let left = MAX_BATCH.saturating_sub(batch_start.elapsed()).min(QUIET);
+                match rx.recv_timeout(left) {
+                    Ok(e) => e,
+                    Err(RecvTimeoutError::Timeout) => {
+                        let paths = std::mem::take(&mut batch);
+                        self.apply_batch(paths, std::mem::take(&mut rescan), batch_start);
+                        continue;
+                    }
+                    Err(RecvTimeoutError::Disconnected) => return,
+                }
+            };
+            match event {
+                Event::Paths(paths) => {
+                    if batch.is_empty() {
+                        batch_start = Instant::now();
+                    }
+                    batch.extend(paths);
+                }
+                Event::Rescan => {
+                    batch_start = Instant::now();
+                    rescan = true;
+                }
+                Event::WatchError(e) => eprintln!("rldev: watching: {e}"),
+                Event::Built {
+                    module,
+                    generation,
+                    built,
+                } => {
+                    let out =
+                        self.engine
+                            .built(&module, generation, BuildFacts::from(built.as_ref()));
+                    self.publish(out, None);
+                }
+            }
+            if !self.ready && self.engine.settled() {
+                self.ready = true;
+                self.printer
+                    .ready(self.engine.registry(), started.elapsed());
+            }
+        }
+    }
+
+    /// Re-reads every path of a settled batch (and every known path under a
+    /// folder in it), hands the new hashes to the engine, and reloads the
+    /// project when a definition file changed.
+    fn apply_batch(&mut self, paths: BTreeSet<PathBuf>, rescan: bool, started: Instant) {
+        let root = &self.located.root;
+        // Hidden files and folders (.git, editor swap files) are never module files.
+        let mut rel: BTreeSet<String> = paths
+            .iter()
+            .map(|p| paths::relative_to(root, p))
+            .filter(|p| !p.split('/').any(|seg| seg.starts_with('.') && seg != ".."))
+            .collect();
+        let known: Vec<String> = self.engine.dependencies().map(str::to_string).collect();
+        if rescan {
+            rel.extend(known.iter().cloned());
+            rel.extend(self.project.definition_files.iter().cloned());
+        } else {
+            // A folder renamed, deleted or created: every known path under it.
+            let dirs: Vec<String> = rel.iter().map(|d| format!("{d}/")).collect();
+            rel.extend(
+                known
+                    .into_iter()
+                    .filter(|k| dirs.iter().any(|d| k.starts_with(d.as_str()))),
+            );
+        }
+        let mut changes: Vec<(String, Option<ContentHash>)> = Vec::new();
+        for p in &rel {
+            self.store.refresh(p);
+            changes.push((p.clone(), self.store.get(p).hash().copied()));
+        }
+        let mut out = self.engine.files(&changes);
+        let definition_changed = rel
+            .iter()
+            .find(|p| self.project.definition_files.contains(p))
+            .cloned();
+        if let Some(file) = definition_changed {
+            let source = DiskSource { root: root.clone() };
+            match Project::load(&self.located.inputs, &source) {
+                Ok(project) => {
+                    let more = self.engine.project(project.modules.clone(), &file);
+                    merge(&mut out, more);
+                    self.project = project;
+                }
+                Err(e) => eprintln!("rldev: {e} (keeping the previous definitions)"),
+            }
+        }
+        self.publish(out, Some((rel.len(), started)));
+        self.watch_outside();
+    }
+
+    /// Files outside the root (import paths elsewhere) are watched through their folders.
+    fn watch_outside(&mut self) {
+        let outside: BTreeSet<String> = self
+            .engine
+            .dependencies()
+            .filter(|p| p.starts_with("../"))
+            .map(|p| paths::parent(p).to_string())
+            .collect();
+        for dir in outside {
+            let abs = paths::absolute(&self.located.root, &dir);
+            self.watcher.watch(&abs, false);
+        }
+    }
+
+    fn request(&mut self, out: Outcome) {
+        for b in out.builds {
+            if let Some(def) = self.engine.definition(&b.module) {
+                self.workers.request(def.clone(), b.generation);
+            }
+        }
+    }
+
+    fn publish(&mut self, out: Outcome, batch: Option<(usize, Instant)>) {
+        let mut diff: Diff = out.diff.clone();
+        self.request(out);
+        if !self.ready {
+            return;
+        }
+        if !diff.is_empty() {
+            self.seq += 1;
+            diff.seq = self.seq;
+            self.printer.diff(&diff);
+        }
+        if let Some((files, started)) = batch
+            && !diff.is_empty()
+        {
+            self.printer.summary(
+                files,
+                diff.changed.len() + diff.added.len() + diff.removed.len(),
+                started.elapsed(),
+            );
+        }
+    }
+}
+
+fn merge(into: &mut Outcome, more: Outcome) {
+    into.diff.changed.extend(more.diff.changed);
+    into.diff.added.extend(more.diff.added);
+    into.diff.removed.extend(more.diff.removed);
+    into.diff.states.extend(more.diff.states);
+    into.builds.extend(more.builds);
+}
