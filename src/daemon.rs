@@ -191,7 +191,8 @@ impl Daemon {
             match Project::load(&self.located.inputs, &source) {
                 Ok(project) => {
                     let more = self.engine.project(project.modules.clone(), &file);
-                    merge(&mut out, more);
+                    out.diff.then(more.diff);
+                    out.builds.extend(more.builds);
                     self.project = project;
                 }
                 Err(e) => eprintln!("rldev: {e} (keeping the previous definitions)"),
@@ -244,12 +245,4 @@ impl Daemon {
             );
         }
     }
-}
-
-fn merge(into: &mut Outcome, more: Outcome) {
-    into.diff.changed.extend(more.diff.changed);
-    into.diff.added.extend(more.diff.added);
-    into.diff.removed.extend(more.diff.removed);
-    into.diff.states.extend(more.diff.states);
-    into.builds.extend(more.builds);
 }

@@ -78,6 +78,42 @@ pub struct Diff {
 }
 
 impl Diff {
+    /// This diff followed by `next`, as one: a module changed twice goes from
+    /// its first `from` to its last `to` (and vanishes if that is no change).
+    pub fn then(&mut self, next: Diff) {
+        for (name, c) in next.changed {
+            match self.changed.get_mut(&name) {
+                Some(first) => {
+                    first.to = c.to;
+                    for cause in c.causes {
+                        if !first.causes.contains(&cause) {
+                            first.causes.push(cause);
+                        }
+                    }
+                }
+                None => match self.added.get_mut(&name) {
+                    Some(v) => *v = c.to,
+                    None => {
+                        self.changed.insert(name, c);
+                    }
+                },
+            }
+        }
+        self.changed.retain(|_, c| c.from != c.to);
+        for name in next.removed {
+            self.changed.shift_remove(&name);
+            self.states.shift_remove(&name);
+            if self.added.shift_remove(&name).is_none() {
+                self.removed.push(name);
+            }
+        }
+        for (name, v) in next.added {
+            self.removed.retain(|r| *r != name);
+            self.added.insert(name, v);
+        }
+        self.states.extend(next.states);
+    }
+
     pub fn is_empty(&self) -> bool {
         self.changed.is_empty()
             && self.added.is_empty()
@@ -93,5 +129,42 @@ impl Registry {
             .iter()
             .map(|(k, v)| (k.clone(), v.version.clone()))
             .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn change(from: &str, to: &str, cause: &str) -> Change {
+        Change {
+            from: from.into(),
+            to: to.into(),
+            causes: vec![Cause::File(cause.into())],
+        }
+    }
+
+    #[test]
+    fn two_diffs_make_one() {
+        let mut a = Diff::default();
+        a.changed.insert("m".into(), change("A", "B", "x.less"));
+        a.changed.insert("n".into(), change("N1", "N2", "x.less"));
+        let mut b = Diff::default();
+        b.changed
+            .insert("m".into(), change("B", "C", "extension.json"));
+        b.changed.insert("n".into(), change("N2", "N1", "y.less"));
+        b.removed.push("gone".into());
+        a.then(b);
+        assert_eq!(a.changed.len(), 1, "n went back to where it was");
+        let m = &a.changed["m"];
+        assert_eq!((m.from.as_str(), m.to.as_str()), ("A", "C"));
+        assert_eq!(
+            m.causes,
+            [
+                Cause::File("x.less".into()),
+                Cause::File("extension.json".into())
+            ]
+        );
+        assert_eq!(a.removed, ["gone"]);
     }
 }

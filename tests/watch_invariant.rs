@@ -1,0 +1,341 @@
+//! The central invariant, on the real filesystem with the real watcher:
+//! whenever edits settle, the registry `rldev watch` holds equals `rldev
+//! hashes` run from scratch on the same tree.
+//!
+//! A seeded, reproducible random sequence of edits: modifies, creates,
+//! deletes, renames, atomic saves, 200-file bursts, `@import`s added and
+//! removed, SVG edits, Less errors, touches and manifest edits. The watch
+//! registry is rebuilt from its NDJSON output. `RLDEV_SOAK_ROUNDS` (default
+//! 200) and `RLDEV_SOAK_SEED` choose the run; `scripts/soak` runs 5000.
+//! A failure prints the seed and the edits that led to it.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+const MODULES: usize = 6;
+
+/// xorshift64*: small, seeded, reproducible.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+}
+
+fn manifest(modules: usize, extra_script: bool) -> String {
+    let mut m = serde_json::Map::new();
+    for i in 0..modules {
+        let mut scripts = vec![format!("m{i}.js")];
+        if extra_script && i == 0 {
+            scripts.push("extra.js".into());
+        }
+        m.insert(
+            format!("ext.s.m{i}"),
+            serde_json::json!({"scripts": scripts, "styles": [format!("m{i}.less")]}),
+        );
+    }
+    serde_json::json!({
+        "ResourceFileModulePaths": {"localBasePath": "resources", "remoteExtPath": "S/resources"},
+        "ResourceModules": m
+    })
+    .to_string()
+}
+
+fn less_module(i: usize, variant: usize) -> String {
+    match variant % 4 {
+        0 => format!("@import \"shared/theme.less\";\n.m{i} {{ color: @brand; .icon(); }}\n"),
+        1 => format!(
+            "@import \"shared/colors.less\";\n.m{i} {{ color: @brand; background: url(icons/i{}.svg); }}\n",
+            i % 3
+        ),
+        2 => format!(".m{i} {{ color: red; }}\n"),
+        _ => format!(".m{i} {{ color: @undefined-{i}; }}\n"),
+    }
+}
+
+fn svg(n: u64) -> String {
+    format!(
+        "<svg xmlns=\"http://www.w3.org/2000/svg\"><rect fill=\"#{:06x}\"/></svg>\n",
+        n % 0xffffff
+    )
+}
+
+fn write_tree(root: &Path) {
+    common::write(root, "extension.json", &manifest(MODULES, false));
+    for i in 0..MODULES {
+        common::write(
+            root,
+            &format!("resources/m{i}.js"),
+            &format!("var m{i} = 0;\n"),
+        );
+        common::write(root, &format!("resources/m{i}.less"), &less_module(i, i));
+    }
+    common::write(
+        root,
+        "resources/shared/theme.less",
+        "@import \"colors.less\";\n@import \"mixins.less\";\n",
+    );
+    common::write(root, "resources/shared/colors.less", "@brand: #36c;\n");
+    common::write(
+        root,
+        "resources/shared/mixins.less",
+        ".icon() { background: url(icons/i0.svg); }\n",
+    );
+    for k in 0..3 {
+        common::write(root, &format!("resources/icons/i{k}.svg"), &svg(k));
+    }
+}
+
+/// One random edit; returns what it did, for the failure report.
+fn edit(root: &Path, rng: &mut Rng) -> String {
+    let r = |p: &str| root.join(p);
+    let i = rng.below(MODULES);
+    let n = rng.next();
+    match rng.below(12) {
+        0 => {
+            let p = format!("resources/m{i}.js");
+            common::write(root, &p, &format!("var m{i} = {};\n", n % 5));
+            format!("modify {p}")
+        }
+        1 => {
+            let p = format!("resources/m{i}.less");
+            common::write(root, &p, &less_module(i, n as usize));
+            format!("rewrite {p} (variant {})", n % 4)
+        }
+        2 => {
+            let p = format!("resources/icons/i{}.svg", n % 3);
+            common::write(root, &p, &svg(n % 7));
+            format!("svg {p}")
+        }
+        3 => {
+            let p = format!("resources/m{i}.js");
+            let _ = std::fs::remove_file(r(&p));
+            format!("delete {p}")
+        }
+        4 => {
+            let p = format!("resources/icons/i{}.svg", n % 3);
+            let _ = std::fs::remove_file(r(&p));
+            format!("delete {p}")
+        }
+        5 => {
+            // Atomic save: write a temporary file, rename it over the target.
+            let p = format!("resources/m{i}.less");
+            common::write(root, "resources/.m.less.tmp", &less_module(i, n as usize));
+            std::fs::rename(r("resources/.m.less.tmp"), r(&p)).unwrap();
+            format!("atomic save {p}")
+        }
+        6 => {
+            // Rename away and back under another name.
+            let p = format!("resources/m{i}.js");
+            if r(&p).exists() {
+                std::fs::rename(r(&p), r("resources/moved.js")).unwrap();
+                format!("rename {p} -> resources/moved.js")
+            } else if r("resources/moved.js").exists() {
+                std::fs::rename(r("resources/moved.js"), r(&p)).unwrap();
+                format!("rename resources/moved.js -> {p}")
+            } else {
+                common::write(root, &p, "var again;\n");
+                format!("create {p}")
+            }
+        }
+        7 => {
+            // A burst of 200 writes over a few files, some identical.
+            for k in 0..200u64 {
+                let j = (k as usize + i) % MODULES;
+                common::write(
+                    root,
+                    &format!("resources/m{j}.js"),
+                    &format!("var m{j} = {};\n", (n + k) % 3),
+                );
+            }
+            "burst of 200 writes".into()
+        }
+        8 => {
+            let text = if n % 2 == 0 {
+                "@brand: #36c;\n"
+            } else {
+                "@brand: #000;\n@import \"extra-colors.less\";\n"
+            };
+            common::write(root, "resources/shared/colors.less", text);
+            if n % 3 == 0 {
+                common::write(root, "resources/shared/extra-colors.less", "@extra: 1;\n");
+            } else {
+                let _ = std::fs::remove_file(r("resources/shared/extra-colors.less"));
+            }
+            format!("colors.less import edit ({})", n % 6)
+        }
+        9 => {
+            let f = std::fs::File::options()
+                .append(true)
+                .open(r("resources/shared/colors.less"))
+                .unwrap();
+            f.set_modified(std::time::SystemTime::now()).unwrap();
+            "touch colors.less".into()
+        }
+        10 => {
+            let modules = MODULES - (n % 2) as usize;
+            common::write(root, "extension.json", &manifest(modules, n % 3 == 0));
+            common::write(root, "resources/extra.js", "var extra;\n");
+            format!("manifest: {modules} modules, extra script {}", n % 3 == 0)
+        }
+        _ => {
+            let text = if n % 2 == 0 {
+                ".icon() { background: url(icons/i0.svg); }\n"
+            } else {
+                ".icon() { background: url(icons/i1.svg); }\n"
+            };
+            common::write(root, "resources/shared/mixins.less", text);
+            format!("mixins.less url edit ({})", n % 2)
+        }
+    }
+}
+
+fn bin() -> &'static str {
+    env!("CARGO_BIN_EXE_rldev")
+}
+
+fn hashes(root: &Path, cache: &Path) -> BTreeMap<String, String> {
+    let out = Command::new(bin())
+        .args(["hashes", "--json", "extension.json"])
+        .current_dir(root)
+        .env("RLDEV_CACHE_DIR", cache)
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)));
+    v["modules"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .map(|(k, m)| (k.clone(), m["version"].as_str().unwrap().to_string()))
+        .collect()
+}
+
+struct Watch {
+    child: Child,
+    registry: Arc<Mutex<BTreeMap<String, String>>>,
+}
+
+impl Drop for Watch {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Starts `rldev watch --json`, applying its diffs to `initial`.
+fn watch(root: &Path, cache: &Path, initial: BTreeMap<String, String>) -> Watch {
+    let mut child = Command::new(bin())
+        .args(["watch", "--json", "extension.json"])
+        .current_dir(root)
+        .env("RLDEV_CACHE_DIR", cache)
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stdout = BufReader::new(child.stdout.take().unwrap());
+    let registry = Arc::new(Mutex::new(initial));
+    let (ready_tx, ready_rx) = std::sync::mpsc::channel();
+    let reg = registry.clone();
+    std::thread::spawn(move || {
+        for line in stdout.lines() {
+            let Ok(line) = line else { return };
+            let v: serde_json::Value = serde_json::from_str(&line).unwrap();
+            let mut r = reg.lock().unwrap();
+            match v["event"].as_str() {
+                Some("ready") => {
+                    let _ = ready_tx.send(());
+                }
+                Some("diff") => {
+                    for (m, c) in v["changed"].as_object().unwrap() {
+                        assert_eq!(
+                            r.get(m).map(String::as_str),
+                            c["from"].as_str(),
+                            "diff `from` of {m}"
+                        );
+                        r.insert(m.clone(), c["to"].as_str().unwrap().to_string());
+                    }
+                    for (m, ver) in v["added"].as_object().unwrap() {
+                        r.insert(m.clone(), ver.as_str().unwrap().to_string());
+                    }
+                    for m in v["removed"].as_array().unwrap() {
+                        r.remove(m.as_str().unwrap());
+                    }
+                }
+                _ => panic!("unexpected line {line}"),
+            }
+        }
+    });
+    ready_rx
+        .recv_timeout(Duration::from_secs(60))
+        .expect("watch became ready");
+    Watch { child, registry }
+}
+
+fn run(seed: u64, rounds: usize) {
+    let dir = tempfile::tempdir().unwrap();
+    let root: PathBuf = dir.path().join("tree");
+    let cache = dir.path().join("cache");
+    write_tree(&root);
+    let initial = hashes(&root, &cache);
+    let w = watch(&root, &cache, initial);
+    let mut rng = Rng(seed.max(1));
+    let mut log: Vec<String> = Vec::new();
+    for round in 0..rounds {
+        for _ in 0..1 + rng.below(3) {
+            log.push(format!("round {round}: {}", edit(&root, &mut rng)));
+        }
+        // Settled: the watch registry equals a from-scratch one (retrying while builds finish).
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            std::thread::sleep(Duration::from_millis(120));
+            let expected = hashes(&root, &cache);
+            let have = w.registry.lock().unwrap().clone();
+            if have == expected {
+                break;
+            }
+            if Instant::now() > deadline {
+                let diff: Vec<String> = expected
+                    .iter()
+                    .filter(|(k, v)| have.get(*k) != Some(*v))
+                    .map(|(k, v)| format!("{k}: watch {:?}, hashes {v}", have.get(k)))
+                    .chain(
+                        have.keys()
+                            .filter(|k| !expected.contains_key(*k))
+                            .map(|k| format!("{k}: only in watch")),
+                    )
+                    .collect();
+                panic!(
+                    "seed {seed}: after round {round} the watch registry differs from `rldev hashes`:\n  {}\nedits:\n  {}",
+                    diff.join("\n  "),
+                    log.join("\n  ")
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn watch_registry_equals_hashes_whenever_edits_settle() {
+    let rounds = std::env::var("RLDEV_SOAK_ROUNDS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(200);
+    let seed = std::env::var("RLDEV_SOAK_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(20261122);
+    run(seed, rounds);
+}
