@@ -164,13 +164,13 @@ fn edit(root: &Path, rng: &mut Rng) -> String {
             "burst of 200 writes".into()
         }
         8 => {
-            let text = if n % 2 == 0 {
+            let text = if n.is_multiple_of(2) {
                 "@brand: #36c;\n"
             } else {
                 "@brand: #000;\n@import \"extra-colors.less\";\n"
             };
             common::write(root, "resources/shared/colors.less", text);
-            if n % 3 == 0 {
+            if n.is_multiple_of(3) {
                 common::write(root, "resources/shared/extra-colors.less", "@extra: 1;\n");
             } else {
                 let _ = std::fs::remove_file(r("resources/shared/extra-colors.less"));
@@ -187,12 +187,19 @@ fn edit(root: &Path, rng: &mut Rng) -> String {
         }
         10 => {
             let modules = MODULES - (n % 2) as usize;
-            common::write(root, "extension.json", &manifest(modules, n % 3 == 0));
+            common::write(
+                root,
+                "extension.json",
+                &manifest(modules, n.is_multiple_of(3)),
+            );
             common::write(root, "resources/extra.js", "var extra;\n");
-            format!("manifest: {modules} modules, extra script {}", n % 3 == 0)
+            format!(
+                "manifest: {modules} modules, extra script {}",
+                n.is_multiple_of(3)
+            )
         }
         _ => {
-            let text = if n % 2 == 0 {
+            let text = if n.is_multiple_of(2) {
                 ".icon() { background: url(icons/i0.svg); }\n"
             } else {
                 ".icon() { background: url(icons/i1.svg); }\n"
