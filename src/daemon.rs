@@ -35,7 +35,7 @@ pub enum Event {
 }
 
 /// A burst settles when no event came for this long...
-const QUIET: Duration = Duration::from_millis(30);
+const QUIET: Duration = Duration::from_millis(10);
 /// ...or when it has lasted this long.
 const MAX_BATCH: Duration = Duration::from_millis(1000);
 

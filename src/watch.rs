@@ -96,6 +96,9 @@ fn forward(tx: Sender<Event>) -> impl Fn(notify::Result<notify::Event>) + Send +
     move |res| {
         let event = match res {
             Ok(e) if e.need_rescan() => Event::Rescan,
+            // Opening or reading a file changes nothing; and the daemon's own
+            // reads would otherwise come back as events, forever.
+            Ok(e) if matches!(e.kind, notify::EventKind::Access(_)) => return,
             Ok(e) => Event::Paths(e.paths),
             Err(e) if is_watch_limit(&e) => Event::WatchError(
                 "the inotify watch limit is reached: sudo sysctl fs.inotify.max_user_watches=524288".into(),

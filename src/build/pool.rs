@@ -1,6 +1,7 @@
 //! Builds many modules on as many threads as there are Less compilers.
 
 use std::sync::{Arc, Condvar, Mutex};
+use std::time::Duration;
 
 use indexmap::IndexMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -66,9 +67,20 @@ impl Workers {
             .map(|mut compiler| {
                 let (queue, store, done) = (queue.clone(), store.clone(), done.clone());
                 std::thread::spawn(move || {
-                    while let Some((module, generation, def)) = next(&queue) {
-                        let built = build(&def, &store, compiler.as_mut());
-                        done(module, generation, built);
+                    let mut busy = false;
+                    loop {
+                        match next(&queue, busy) {
+                            Next::Job(module, generation, def) => {
+                                let built = build(&def, &store, compiler.as_mut());
+                                done(module, generation, built);
+                                busy = true;
+                            }
+                            Next::Idle => {
+                                compiler.idle();
+                                busy = false;
+                            }
+                            Next::Closed => return,
+                        }
                     }
                 })
             })
@@ -86,17 +98,35 @@ impl Workers {
     }
 }
 
-fn next(queue: &(Mutex<Queue>, Condvar)) -> Option<(String, u64, ModuleDef)> {
+/// How long a worker waits with nothing to do before its compiler is told it is idle.
+const IDLE_AFTER: Duration = Duration::from_secs(10);
+
+enum Next {
+    Job(String, u64, ModuleDef),
+    /// Nothing came for `IDLE_AFTER` since the last job.
+    Idle,
+    Closed,
+}
+
+fn next(queue: &(Mutex<Queue>, Condvar), busy: bool) -> Next {
     let (lock, ready) = queue;
     let mut q = lock.lock().expect("queue lock");
     loop {
         if q.closed {
-            return None;
+            return Next::Closed;
         }
         if let Some((module, (generation, def))) = q.pending.shift_remove_index(0) {
-            return Some((module, generation, def));
+            return Next::Job(module, generation, def);
         }
-        q = ready.wait(q).expect("queue lock");
+        if busy {
+            let (guard, timeout) = ready.wait_timeout(q, IDLE_AFTER).expect("queue lock");
+            q = guard;
+            if timeout.timed_out() && q.pending.is_empty() && !q.closed {
+                return Next::Idle;
+            }
+        } else {
+            q = ready.wait(q).expect("queue lock");
+        }
     }
 }
 

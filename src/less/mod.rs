@@ -55,6 +55,9 @@ impl fmt::Display for LessError {
 pub trait LessCompiler: Send {
     fn compile(&mut self, job: &LessJob, files: &mut dyn FileLookup) -> Result<String, LessError>;
 
+    /// Nothing to compile for a while: release what can be restarted on demand.
+    fn idle(&mut self) {}
+
     /// Where earlier compiles are kept, if anywhere.
     fn cache(&self) -> Option<&dyn cache::CompileCache> {
         None

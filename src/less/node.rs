@@ -248,6 +248,11 @@ fn read_message(p: &mut Process) -> Result<Message, Broken> {
 }
 
 impl LessCompiler for NodeLess {
+    /// The process exits (its heap is most of rldev's memory); the next compile starts another.
+    fn idle(&mut self) {
+        self.process = None;
+    }
+
     fn cache(&self) -> Option<&dyn CompileCache> {
         self.cache.as_deref()
     }

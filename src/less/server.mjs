@@ -118,6 +118,19 @@ function readSome(fd, buf, offset, length) {
     }
 }
 
+/**
+ * A blocking descriptor for stdin. Node may leave fd 0 non-blocking, and
+ * polling it would cost CPU while idle; on Linux, opening /proc/self/fd/0
+ * gives a new, blocking description of the same pipe. Elsewhere: fd 0.
+ */
+function blockingStdin() {
+    try {
+        return fs.openSync('/proc/self/fd/0', 'r');
+    } catch {
+        return 0;
+    }
+}
+
 /** Synchronous line reader over a file descriptor (lines split on \n, UTF-8). */
 class LineReader {
     constructor(fd) {
@@ -181,7 +194,7 @@ function send(message) {
     writeAll(1, Buffer.from(`${JSON.stringify(message)}\n`, 'utf8'));
 }
 
-const input = new LineReader(0);
+const input = new LineReader(blockingStdin());
 
 /** Next protocol line from rldev; stdin closing ends the process. */
 function receiveLine() {
