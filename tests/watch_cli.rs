@@ -1,0 +1,92 @@
+//! `rldev watch --json` on a real tree: no diff for a touch or an identical
+//! save; a 500-file burst settles into one diff (or a few) that leave the
+//! registry equal to `rldev hashes`.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::sync::mpsc::{Receiver, channel};
+use std::time::Duration;
+
+const N: usize = 500;
+
+fn tree(root: &Path) {
+    let mut modules = serde_json::Map::new();
+    for i in 0..N {
+        modules.insert(format!("m{i}"), serde_json::json!({"scripts": [format!("m{i}.js")]}));
+        common::write(root, &format!("m{i}.js"), &format!("var m{i} = 0;\n"));
+    }
+    common::write(root, "extension.json", &serde_json::json!({"ResourceModules": modules}).to_string());
+}
+
+fn lines(root: &Path) -> (std::process::Child, Receiver<serde_json::Value>) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_rldev"))
+        .args(["watch", "--json", "extension.json"])
+        .current_dir(root)
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let out = BufReader::new(child.stdout.take().unwrap());
+    let (tx, rx) = channel();
+    std::thread::spawn(move || {
+        for line in out.lines().map_while(Result::ok) {
+            let _ = tx.send(serde_json::from_str(&line).unwrap());
+        }
+    });
+    (child, rx)
+}
+
+fn hashes(root: &Path) -> BTreeMap<String, String> {
+    let out = Command::new(env!("CARGO_BIN_EXE_rldev"))
+        .args(["hashes", "--json", "extension.json"])
+        .current_dir(root)
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    v["modules"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .map(|(k, m)| (k.clone(), m["version"].as_str().unwrap().to_string()))
+        .collect()
+}
+
+#[test]
+fn touch_and_identical_save_give_no_diff_and_a_burst_settles_into_few_diffs() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    tree(root);
+    let mut registry = hashes(root);
+    let (mut child, rx) = lines(root);
+    let ready = rx.recv_timeout(Duration::from_secs(60)).unwrap();
+    assert_eq!(ready["event"], "ready");
+    assert_eq!(ready["modules"], N);
+
+    // Touch, identical save, atomic identical save: nothing.
+    let f = std::fs::File::options().append(true).open(root.join("m1.js")).unwrap();
+    f.set_modified(std::time::SystemTime::now() + Duration::from_secs(60)).unwrap();
+    common::write(root, "m2.js", "var m2 = 0;\n");
+    common::write(root, "m3.tmp", "var m3 = 0;\n");
+    std::fs::rename(root.join("m3.tmp"), root.join("m3.js")).unwrap();
+    assert!(rx.recv_timeout(Duration::from_millis(800)).is_err(), "a diff for unchanged content");
+
+    // A burst over every module (a checkout rewriting 500 files).
+    for i in 0..N {
+        common::write(root, &format!("m{i}.js"), &format!("var m{i} = 1;\n"));
+    }
+    let mut diffs = 0;
+    while let Ok(d) = rx.recv_timeout(Duration::from_millis(1500)) {
+        assert_eq!(d["event"], "diff");
+        diffs += 1;
+        for (m, c) in d["changed"].as_object().unwrap() {
+            assert_eq!(registry.get(m).map(String::as_str), c["from"].as_str());
+            registry.insert(m.clone(), c["to"].as_str().unwrap().to_string());
+        }
+    }
+    let _ = child.kill();
+    assert!((1..=3).contains(&diffs), "{diffs} diffs for one burst");
+    assert_eq!(registry, hashes(root), "the burst left the registry consistent");
+}
