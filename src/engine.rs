@@ -24,6 +24,8 @@ use crate::version;
 pub struct BuildFacts {
     /// Path -> content hash as the build read it (`None`: absent).
     pub reads: BTreeMap<String, Option<ContentHash>>,
+    /// Indirect path -> the listed stylesheet through which it was reached.
+    pub via: BTreeMap<String, String>,
     pub error: Option<String>,
 }
 
@@ -31,6 +33,7 @@ impl From<&Built> for BuildFacts {
     fn from(b: &Built) -> BuildFacts {
         BuildFacts {
             reads: b.reads.clone(),
+            via: b.via.clone(),
             error: b.error.clone(),
         }
     }
@@ -55,6 +58,8 @@ pub struct Outcome {
 struct Known {
     /// The paths the last accepted build looked up.
     reads: BTreeSet<String>,
+    /// For indirect ones: the listed stylesheet they were reached through.
+    via: BTreeMap<String, String>,
     /// The generation of the build the engine waits for, if any.
     wanted: Option<u64>,
 }
@@ -106,10 +111,14 @@ impl Engine {
             }
             self.hashes.insert(path.clone(), *hash);
             for module in self.users.get(path).into_iter().flatten() {
-                causes
-                    .entry(module.clone())
-                    .or_default()
-                    .push(Cause::File(path.clone()));
+                let cause = match self.known[module].via.get(path) {
+                    Some(via) => Cause::Via {
+                        path: path.clone(),
+                        via: via.clone(),
+                    },
+                    None => Cause::File(path.clone()),
+                };
+                causes.entry(module.clone()).or_default().push(cause);
             }
         }
         let mut out = Outcome::default();
@@ -141,6 +150,7 @@ impl Engine {
         let new_reads: BTreeSet<String> = facts.reads.keys().cloned().collect();
         let known = self.known.get_mut(module).expect("checked above");
         known.wanted = None;
+        known.via = facts.via;
         let old_reads = std::mem::replace(&mut known.reads, new_reads.clone());
         for p in old_reads.difference(&new_reads) {
             if let Some(u) = self.users.get_mut(p) {

@@ -33,6 +33,8 @@ pub struct Registry {
 pub enum Cause {
     /// A file the module depends on changed, appeared or disappeared.
     File(String),
+    /// The same, for a file reached through a listed stylesheet (`via`).
+    Via { path: String, via: String },
     /// A rebuild found the module now depends on this file.
     Found(String),
     /// A rebuild found the module no longer depends on this file.
@@ -42,7 +44,7 @@ pub enum Cause {
 impl Cause {
     pub fn path(&self) -> &str {
         match self {
-            Cause::File(p) | Cause::Found(p) | Cause::Dropped(p) => p,
+            Cause::File(p) | Cause::Found(p) | Cause::Dropped(p) | Cause::Via { path: p, .. } => p,
         }
     }
 }

@@ -162,6 +162,7 @@ pub fn diff_lines(diff: &Diff, style: Style) -> Vec<String> {
             .iter()
             .map(|cause| match cause {
                 Cause::File(p) => p.clone(),
+                Cause::Via { path, via } => format!("{path} via {via}"),
                 Cause::Found(p) => format!("{p} (now used)"),
                 Cause::Dropped(p) => format!("{p} (no longer used)"),
             })
@@ -191,4 +192,47 @@ pub fn diff_lines(diff: &Diff, style: Style) -> Vec<String> {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::registry::{Change, StateChange};
+
+    #[test]
+    fn diff_lines_for_people() {
+        let mut d = Diff::default();
+        d.changed.insert(
+            "ext.demo.greeting".into(),
+            Change {
+                from: "XyCC-PSK".into(),
+                to: "b2Qm_7aA".into(),
+                causes: vec![Cause::Via {
+                    path: "icons/wave.svg".into(),
+                    via: "styles/base.less".into(),
+                }],
+            },
+        );
+        d.states.insert(
+            "ext.demo.theme".into(),
+            StateChange {
+                state: State::Error,
+                error: Some("theme.less:3:5: oops".into()),
+            },
+        );
+        let lines = diff_lines(&d, Style { color: false });
+        assert_eq!(
+            lines,
+            [
+                "ext.demo.greeting  XyCC-PSK → b2Qm_7aA  icons/wave.svg via styles/base.less",
+                "error ext.demo.theme: theme.less:3:5: oops",
+            ]
+        );
+        // In JSON a cause is its path, as INTERFACE.md has it.
+        let json = serde_json::to_value(&d).unwrap();
+        assert_eq!(
+            json["changed"]["ext.demo.greeting"]["causes"][0],
+            "icons/wave.svg"
+        );
+    }
 }

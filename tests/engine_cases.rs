@@ -5,7 +5,8 @@
 //! Steps:
 //! - `start`: load the manifests written above into an engine;
 //! - `files PATH=LABEL ...`: a settled batch of file changes;
-//! - `built MODULE PATH=LABEL ... [error=TEXT]`: answers the latest build request for MODULE;
+//! - `built MODULE PATH=LABEL ... [via:PATH=STYLE] [error=TEXT]`: answers the latest build
+//!   request for MODULE (`via:` names the listed stylesheet an indirect file was reached through);
 //!   `built MODULE@previous ...` answers the one before (superseded);
 //! - `manifest PATH` with a body: the manifest changes and the project is reloaded;
 //! - `expect diff` with a body: the diff of the last step, one line per fact
@@ -38,6 +39,7 @@ fn render(out: &Outcome) -> Vec<String> {
             .iter()
             .map(|c| match c {
                 Cause::File(p) => p.clone(),
+                Cause::Via { path, via } => format!("{path} via {via}"),
                 Cause::Found(p) => format!("+{p}"),
                 Cause::Dropped(p) => format!("-{p}"),
             })
@@ -134,6 +136,8 @@ fn run(case: &Case) {
                     let (k, v) = fact.split_once('=').unwrap();
                     if k == "error" {
                         f.error = Some(v.to_string());
+                    } else if let Some(path) = k.strip_prefix("via:") {
+                        f.via.insert(path.to_string(), v.to_string());
                     } else {
                         reads.insert(k.to_string(), content(v));
                     }

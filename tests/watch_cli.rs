@@ -16,10 +16,17 @@ const N: usize = 500;
 fn tree(root: &Path) {
     let mut modules = serde_json::Map::new();
     for i in 0..N {
-        modules.insert(format!("m{i}"), serde_json::json!({"scripts": [format!("m{i}.js")]}));
+        modules.insert(
+            format!("m{i}"),
+            serde_json::json!({"scripts": [format!("m{i}.js")]}),
+        );
         common::write(root, &format!("m{i}.js"), &format!("var m{i} = 0;\n"));
     }
-    common::write(root, "extension.json", &serde_json::json!({"ResourceModules": modules}).to_string());
+    common::write(
+        root,
+        "extension.json",
+        &serde_json::json!({"ResourceModules": modules}).to_string(),
+    );
 }
 
 fn lines(root: &Path) -> (std::process::Child, Receiver<serde_json::Value>) {
@@ -66,12 +73,19 @@ fn touch_and_identical_save_give_no_diff_and_a_burst_settles_into_few_diffs() {
     assert_eq!(ready["modules"], N);
 
     // Touch, identical save, atomic identical save: nothing.
-    let f = std::fs::File::options().append(true).open(root.join("m1.js")).unwrap();
-    f.set_modified(std::time::SystemTime::now() + Duration::from_secs(60)).unwrap();
+    let f = std::fs::File::options()
+        .append(true)
+        .open(root.join("m1.js"))
+        .unwrap();
+    f.set_modified(std::time::SystemTime::now() + Duration::from_secs(60))
+        .unwrap();
     common::write(root, "m2.js", "var m2 = 0;\n");
     common::write(root, "m3.tmp", "var m3 = 0;\n");
     std::fs::rename(root.join("m3.tmp"), root.join("m3.js")).unwrap();
-    assert!(rx.recv_timeout(Duration::from_millis(800)).is_err(), "a diff for unchanged content");
+    assert!(
+        rx.recv_timeout(Duration::from_millis(800)).is_err(),
+        "a diff for unchanged content"
+    );
 
     // A burst over every module (a checkout rewriting 500 files).
     for i in 0..N {
@@ -88,5 +102,9 @@ fn touch_and_identical_save_give_no_diff_and_a_burst_settles_into_few_diffs() {
     }
     let _ = child.kill();
     assert!((1..=3).contains(&diffs), "{diffs} diffs for one burst");
-    assert_eq!(registry, hashes(root), "the burst left the registry consistent");
+    assert_eq!(
+        registry,
+        hashes(root),
+        "the burst left the registry consistent"
+    );
 }

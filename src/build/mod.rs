@@ -24,6 +24,8 @@ pub use styles::MediaBlock;
 pub struct Built {
     /// Every path the build looked up -> content hash (`None`: absent).
     pub reads: BTreeMap<String, Option<ContentHash>>,
+    /// Indirect path -> the listed stylesheet through which it was reached.
+    pub via: BTreeMap<String, String>,
     /// The first problem, naming the file (and line and column where known).
     pub error: Option<String>,
     pub output: Output,
@@ -101,6 +103,7 @@ pub fn build(def: &ModuleDef, store: &FileStore, less: &mut dyn LessCompiler) ->
     };
     Built {
         reads: reader.reads,
+        via: reader.via,
         error,
         output,
     }

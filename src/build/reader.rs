@@ -11,6 +11,10 @@ pub struct Recorder<'a> {
     store: &'a FileStore,
     /// path -> content hash, `None` where the path was looked for and absent.
     pub reads: BTreeMap<String, Option<ContentHash>>,
+    /// Indirect path -> the listed stylesheet whose build first reached it.
+    pub via: BTreeMap<String, String>,
+    /// The listed stylesheet being built, if any.
+    pub context: Option<String>,
 }
 
 impl<'a> Recorder<'a> {
@@ -18,12 +22,14 @@ impl<'a> Recorder<'a> {
         Recorder {
             store,
             reads: BTreeMap::new(),
+            via: BTreeMap::new(),
+            context: None,
         }
     }
 
     pub fn read(&mut self, path: &str) -> Option<Arc<[u8]>> {
         let entry = self.store.get(path);
-        self.reads.insert(path.to_string(), entry.hash().copied());
+        self.note(path, entry.hash().copied());
         match entry {
             Entry::Present { bytes, .. } => Some(bytes),
             Entry::Absent => None,
@@ -38,6 +44,11 @@ impl<'a> Recorder<'a> {
     /// Records a look-up whose answer is known (a compile replayed from cache).
     pub fn note(&mut self, path: &str, hash: Option<ContentHash>) {
         self.reads.insert(path.to_string(), hash);
+        if let Some(style) = &self.context {
+            if style != path && !self.via.contains_key(path) {
+                self.via.insert(path.to_string(), style.clone());
+            }
+        }
     }
 
     /// Reads a text file, without a UTF-8 byte order mark.

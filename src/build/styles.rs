@@ -25,7 +25,10 @@ pub fn build_styles(
     let mut blocks: Vec<MediaBlock> = Vec::new();
     let mut first_error = None;
     for style in &module.styles {
-        match build_one(module, style, reader, less) {
+        reader.context = Some(style.path.clone());
+        let result = build_one(module, style, reader, less);
+        reader.context = None;
+        match result {
             Ok(css) => match blocks.iter_mut().find(|b| b.media == style.media) {
                 Some(b) => {
                     b.css.push('\n');
