@@ -44,10 +44,11 @@ impl<'a> Recorder<'a> {
     /// Records a look-up whose answer is known (a compile replayed from cache).
     pub fn note(&mut self, path: &str, hash: Option<ContentHash>) {
         self.reads.insert(path.to_string(), hash);
-        if let Some(style) = &self.context {
-            if style != path && !self.via.contains_key(path) {
-                self.via.insert(path.to_string(), style.clone());
-            }
+        if let Some(style) = &self.context
+            && style != path
+            && !self.via.contains_key(path)
+        {
+            self.via.insert(path.to_string(), style.clone());
         }
     }
 
