@@ -38,6 +38,8 @@ pub enum Event {
 const QUIET: Duration = Duration::from_millis(10);
 /// ...or when it has lasted this long.
 const MAX_BATCH: Duration = Duration::from_millis(1000);
+/// While the project root is gone, how often to look for its return.
+const ROOT_POLL: Duration = Duration::from_millis(250);
 
 struct Daemon {
     located: Located,
@@ -49,6 +51,8 @@ struct Daemon {
     printer: Printer,
     seq: u64,
     ready: bool,
+    /// The root folder was deleted: its watch is gone until it is back.
+    root_lost: bool,
 }
 
 /// `rldev watch`: prints the registry once ready, then a diff per settled batch; runs until killed.
@@ -78,6 +82,7 @@ pub fn watch(located: Located, json: bool) -> Result<i32, Fatal> {
         printer: Printer::new(json),
         seq: 0,
         ready: false,
+        root_lost: false,
     };
     d.request(Outcome {
         builds,
@@ -104,7 +109,23 @@ impl Daemon {
         let mut rescan = false;
         let mut batch_start = Instant::now();
         loop {
-            let event = if batch.is_empty() && !rescan {
+            let event = if batch.is_empty() && !rescan && self.root_lost {
+                match rx.recv_timeout(ROOT_POLL) {
+                    Ok(e) => e,
+                    Err(RecvTimeoutError::Timeout) => {
+                        if self.located.root.is_dir() {
+                            // The root is back (deleted and recreated): watch it again, look at everything.
+                            self.watcher.forget(&self.located.root);
+                            self.watcher.watch(&self.located.root, true);
+                            self.root_lost = false;
+                            rescan = true;
+                            batch_start = Instant::now();
+                        }
+                        continue;
+                    }
+                    Err(RecvTimeoutError::Disconnected) => return,
+                }
+            } else if batch.is_empty() && !rescan {
                 match rx.recv() {
                     Ok(e) => e,
                     Err(_) => return,
@@ -200,6 +221,9 @@ impl Daemon {
         }
         self.publish(out, Some((rel.len(), started)));
         self.watch_outside();
+        if !self.located.root.is_dir() {
+            self.root_lost = true;
+        }
     }
 
     /// Files outside the root (import paths elsewhere) are watched through their folders.

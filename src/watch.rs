@@ -65,6 +65,16 @@ impl Watcher {
         }
     }
 
+    /// Drops a watch (its folder was deleted), so that `watch` can set it up again.
+    pub fn forget(&mut self, dir: &Path) {
+        if self.watched.remove(dir) {
+            let _ = self.native.unwatch(dir);
+            if let Some(p) = self.poll.as_mut() {
+                let _ = p.unwatch(dir);
+            }
+        }
+    }
+
     fn poll_fallback(&mut self, dir: &Path, mode: RecursiveMode) {
         if self.poll.is_none() {
             let config = Config::default().with_poll_interval(Duration::from_millis(500));

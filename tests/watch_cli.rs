@@ -29,11 +29,22 @@ fn tree(root: &Path) {
     );
 }
 
-fn lines(root: &Path) -> (std::process::Child, Receiver<serde_json::Value>) {
+/// The watch process, killed when the test ends, passing or not.
+struct Killed(std::process::Child);
+
+impl Drop for Killed {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn lines(root: &Path) -> (Killed, Receiver<serde_json::Value>) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_rldev"))
         .args(["watch", "--json", "extension.json"])
         .current_dir(root)
         .stdout(Stdio::piped())
+        .stderr(Stdio::null())
         .spawn()
         .unwrap();
     let out = BufReader::new(child.stdout.take().unwrap());
@@ -43,7 +54,7 @@ fn lines(root: &Path) -> (std::process::Child, Receiver<serde_json::Value>) {
             let _ = tx.send(serde_json::from_str(&line).unwrap());
         }
     });
-    (child, rx)
+    (Killed(child), rx)
 }
 
 fn hashes(root: &Path) -> BTreeMap<String, String> {
@@ -67,7 +78,7 @@ fn touch_and_identical_save_give_no_diff_and_a_burst_settles_into_few_diffs() {
     let root = dir.path();
     tree(root);
     let mut registry = hashes(root);
-    let (mut child, rx) = lines(root);
+    let (_child, rx) = lines(root);
     let ready = rx.recv_timeout(Duration::from_secs(60)).unwrap();
     assert_eq!(ready["event"], "ready");
     assert_eq!(ready["modules"], N);
@@ -100,11 +111,62 @@ fn touch_and_identical_save_give_no_diff_and_a_burst_settles_into_few_diffs() {
             registry.insert(m.clone(), c["to"].as_str().unwrap().to_string());
         }
     }
-    let _ = child.kill();
     assert!((1..=3).contains(&diffs), "{diffs} diffs for one burst");
     assert_eq!(
         registry,
         hashes(root),
         "the burst left the registry consistent"
     );
+}
+
+#[test]
+fn a_root_deleted_and_recreated_is_watched_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("project");
+    common::write(
+        &root,
+        "extension.json",
+        r#"{"ResourceModules": {"a": {"scripts": ["a.js"]}}}"#,
+    );
+    common::write(&root, "a.js", "var a = 0;\n");
+    let mut registry = hashes(&root);
+    let (_child, rx) = lines(&root);
+    assert_eq!(
+        rx.recv_timeout(Duration::from_secs(60)).unwrap()["event"],
+        "ready"
+    );
+    // Delete the whole tree, then write it again, changed.
+    std::fs::remove_dir_all(&root).unwrap();
+    std::thread::sleep(Duration::from_millis(500));
+    common::write(
+        &root,
+        "extension.json",
+        r#"{"ResourceModules": {"a": {"scripts": ["a.js"]}}}"#,
+    );
+    common::write(&root, "a.js", "var a = 1;\n");
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while registry != hashes(&root) && std::time::Instant::now() < deadline {
+        if let Ok(d) = rx.recv_timeout(Duration::from_millis(500)) {
+            for (m, c) in d["changed"].as_object().unwrap() {
+                registry.insert(m.clone(), c["to"].as_str().unwrap().to_string());
+            }
+        }
+    }
+    assert_eq!(registry, hashes(&root));
+    // And it is still watched: a later edit reaches the registry.
+    common::write(&root, "a.js", "var a = 2;\n");
+    let want = hashes(&root)["a"].clone();
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let d = rx
+            .recv_timeout(Duration::from_secs(5))
+            .expect("a diff after the root came back");
+        if d["changed"]["a"]["to"] == want.as_str() {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no diff to {want}; last {d}"
+        );
+    }
 }
