@@ -58,18 +58,7 @@ fn lines(root: &Path) -> (Killed, Receiver<serde_json::Value>) {
 }
 
 fn hashes(root: &Path) -> BTreeMap<String, String> {
-    let out = Command::new(env!("CARGO_BIN_EXE_rldev"))
-        .args(["hashes", "--json", "extension.json"])
-        .current_dir(root)
-        .output()
-        .unwrap();
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    v["modules"]
-        .as_object()
-        .unwrap()
-        .iter()
-        .map(|(k, m)| (k.clone(), m["version"].as_str().unwrap().to_string()))
-        .collect()
+    common::hashes_versions(root, None)
 }
 
 #[test]

@@ -215,20 +215,7 @@ fn bin() -> &'static str {
 }
 
 fn hashes(root: &Path, cache: &Path) -> BTreeMap<String, String> {
-    let out = Command::new(bin())
-        .args(["hashes", "--json", "extension.json"])
-        .current_dir(root)
-        .env("RLDEV_CACHE_DIR", cache)
-        .output()
-        .unwrap();
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout)
-        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)));
-    v["modules"]
-        .as_object()
-        .unwrap()
-        .iter()
-        .map(|(k, m)| (k.clone(), m["version"].as_str().unwrap().to_string()))
-        .collect()
+    common::hashes_versions(root, Some(cache))
 }
 
 struct Watch {

@@ -117,3 +117,26 @@ pub fn copy_dir(from: &Path, to: &Path) {
         }
     }
 }
+
+/// `rldev hashes --json` from scratch on `root` (the real binary): module -> version.
+/// `cache` is the folder for rldev's caches; `None` keeps the default.
+pub fn hashes_versions(
+    root: &Path,
+    cache: Option<&Path>,
+) -> std::collections::BTreeMap<String, String> {
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_rldev"));
+    cmd.args(["hashes", "--json", "extension.json"])
+        .current_dir(root);
+    if let Some(c) = cache {
+        cmd.env("RLDEV_CACHE_DIR", c);
+    }
+    let out = cmd.output().unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)));
+    v["modules"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .map(|(k, m)| (k.clone(), m["version"].as_str().unwrap().to_string()))
+        .collect()
+}
