@@ -159,3 +159,30 @@ fn a_root_deleted_and_recreated_is_watched_again() {
         );
     }
 }
+
+#[test]
+fn a_symlinked_folder_inside_the_root_is_followed() {
+    let dir = tempfile::tempdir().unwrap();
+    let (root, outside) = (dir.path().join("root"), dir.path().join("outside"));
+    common::write(&outside, "s.js", "var s = 0;\n");
+    common::write(
+        &root,
+        "extension.json",
+        r#"{"ResourceModules": {"s": {"scripts": ["linked/s.js"]}}}"#,
+    );
+    std::os::unix::fs::symlink(&outside, root.join("linked")).unwrap();
+    let (_child, rx) = lines(&root);
+    assert_eq!(
+        rx.recv_timeout(Duration::from_secs(60)).unwrap()["event"],
+        "ready"
+    );
+    common::write(&outside, "s.js", "var s = 1;\n");
+    let d = rx
+        .recv_timeout(Duration::from_secs(5))
+        .expect("a diff through the symlink");
+    assert_eq!(
+        d["changed"]["s"]["causes"],
+        serde_json::json!(["linked/s.js"])
+    );
+    assert_eq!(d["changed"]["s"]["to"], hashes(&root)["s"].as_str());
+}
