@@ -7,7 +7,8 @@
 //! removed, SVG edits, Less errors, touches and manifest edits. The watch
 //! registry is rebuilt from its NDJSON output. `RLDEV_SOAK_ROUNDS` (default
 //! 200) and `RLDEV_SOAK_SEED` choose the run; `scripts/soak` runs 5000.
-//! A failure prints the seed and the edits that led to it.
+//! A failure prints the seed and a shrunk sequence of edits that still fails
+//! (edits removed one at a time while it keeps failing, for up to 3 minutes).
 
 mod common;
 
@@ -99,12 +100,29 @@ fn write_tree(root: &Path) {
     }
 }
 
-/// One random edit; returns what it did, for the failure report.
-fn edit(root: &Path, rng: &mut Rng) -> String {
-    let r = |p: &str| root.join(p);
+/// One edit, as data, so that a failing sequence can be replayed and shrunk.
+#[derive(Debug, Clone, Copy)]
+struct Edit {
+    kind: usize,
+    i: usize,
+    n: u64,
+}
+
+fn random_edit(rng: &mut Rng) -> Edit {
     let i = rng.below(MODULES);
     let n = rng.next();
-    match rng.below(12) {
+    Edit {
+        kind: rng.below(12),
+        i,
+        n,
+    }
+}
+
+/// Applies an edit; returns what it did, for the failure report.
+fn edit(root: &Path, e: Edit) -> String {
+    let r = |p: &str| root.join(p);
+    let Edit { kind, i, n } = e;
+    match kind {
         0 => {
             let p = format!("resources/m{i}.js");
             common::write(root, &p, &format!("var m{i} = {};\n", n % 5));
@@ -278,21 +296,33 @@ fn watch(root: &Path, cache: &Path, initial: BTreeMap<String, String>) -> Watch 
     Watch { child, registry }
 }
 
-fn run(seed: u64, rounds: usize) {
+/// The edits of each round, from the seed.
+fn plan(seed: u64, rounds: usize) -> Vec<Vec<Edit>> {
+    let mut rng = Rng(seed.max(1));
+    (0..rounds)
+        .map(|_| {
+            (0..1 + rng.below(3))
+                .map(|_| random_edit(&mut rng))
+                .collect()
+        })
+        .collect()
+}
+
+/// A fresh tree and watch process; the rounds applied one by one, each followed
+/// by the check. `Err((round, what differs))` at the first round that fails.
+fn check(rounds: &[Vec<Edit>], patience: Duration) -> Result<(), (usize, String)> {
     let dir = tempfile::tempdir().unwrap();
     let root: PathBuf = dir.path().join("tree");
     let cache = dir.path().join("cache");
     write_tree(&root);
     let initial = hashes(&root, &cache);
     let w = watch(&root, &cache, initial);
-    let mut rng = Rng(seed.max(1));
-    let mut log: Vec<String> = Vec::new();
-    for round in 0..rounds {
-        for _ in 0..1 + rng.below(3) {
-            log.push(format!("round {round}: {}", edit(&root, &mut rng)));
+    for (round, edits) in rounds.iter().enumerate() {
+        for e in edits {
+            edit(&root, *e);
         }
         // Settled: the watch registry equals a from-scratch one (retrying while builds finish).
-        let deadline = Instant::now() + Duration::from_secs(20);
+        let deadline = Instant::now() + patience;
         loop {
             std::thread::sleep(Duration::from_millis(120));
             let expected = hashes(&root, &cache);
@@ -311,13 +341,59 @@ fn run(seed: u64, rounds: usize) {
                             .map(|k| format!("{k}: only in watch")),
                     )
                     .collect();
-                panic!(
-                    "seed {seed}: after round {round} the watch registry differs from `rldev hashes`:\n  {}\nedits:\n  {}",
-                    diff.join("\n  "),
-                    log.join("\n  ")
-                );
+                return Err((round, diff.join("\n  ")));
             }
         }
+    }
+    Ok(())
+}
+
+/// Removes edits one at a time while the sequence still fails, within a time budget.
+fn shrink(mut rounds: Vec<Vec<Edit>>, budget: Duration) -> Vec<Vec<Edit>> {
+    let start = Instant::now();
+    let mut r = rounds.len();
+    while r > 0 && start.elapsed() < budget {
+        r -= 1;
+        let mut k = rounds[r].len();
+        while k > 0 && start.elapsed() < budget {
+            k -= 1;
+            let mut candidate = rounds.clone();
+            candidate[r].remove(k);
+            candidate.retain(|edits| !edits.is_empty());
+            if check(&candidate, Duration::from_secs(8)).is_err() {
+                rounds = candidate;
+                r = r.min(rounds.len());
+                break;
+            }
+        }
+    }
+    rounds
+}
+
+fn describe(rounds: &[Vec<Edit>]) -> String {
+    let scratch = tempfile::tempdir().unwrap();
+    write_tree(scratch.path());
+    let mut lines = Vec::new();
+    for (round, edits) in rounds.iter().enumerate() {
+        for e in edits {
+            lines.push(format!("round {round}: {} {e:?}", edit(scratch.path(), *e)));
+        }
+    }
+    lines.join("\n  ")
+}
+
+fn run(seed: u64, rounds: usize) {
+    let planned = plan(seed, rounds);
+    if let Err((round, diff)) = check(&planned, Duration::from_secs(20)) {
+        let failing = planned[..=round].to_vec();
+        let minimal = shrink(failing.clone(), Duration::from_secs(180));
+        panic!(
+            "seed {seed}: after round {round} the watch registry differs from `rldev hashes`:\n  {diff}\n\
+             a smaller sequence that still fails ({} of {} edits):\n  {}",
+            minimal.iter().map(Vec::len).sum::<usize>(),
+            failing.iter().map(Vec::len).sum::<usize>(),
+            describe(&minimal)
+        );
     }
 }
 
