@@ -184,18 +184,27 @@ impl Daemon {
             .map(|p| paths::relative_to(root, p))
             .filter(|p| !p.split('/').any(|seg| seg.starts_with('.') && seg != ".."))
             .collect();
-        let known: Vec<String> = self.engine.dependencies().map(str::to_string).collect();
         if rescan {
-            rel.extend(known.iter().cloned());
+            let known: Vec<String> = self.engine.dependencies().map(str::to_string).collect();
+            rel.extend(known);
             rel.extend(self.project.definition_files.iter().cloned());
         } else {
             // A folder renamed, deleted or created: every known path under it.
-            let dirs: Vec<String> = rel.iter().map(|d| format!("{d}/")).collect();
-            rel.extend(
-                known
-                    .into_iter()
-                    .filter(|k| dirs.iter().any(|d| k.starts_with(d.as_str()))),
-            );
+            // Only paths that are neither known nor a file can be such a folder.
+            let dirs: Vec<String> = rel
+                .iter()
+                .filter(|p| !self.engine.depends_on(p) && !paths::absolute(root, p).is_file())
+                .map(|d| format!("{d}/"))
+                .collect();
+            if !dirs.is_empty() {
+                let under: Vec<String> = self
+                    .engine
+                    .dependencies()
+                    .filter(|k| dirs.iter().any(|d| k.starts_with(d.as_str())))
+                    .map(str::to_string)
+                    .collect();
+                rel.extend(under);
+            }
         }
         let mut changes: Vec<(String, Option<ContentHash>)> = Vec::new();
         for p in &rel {

@@ -97,6 +97,11 @@ impl Engine {
         self.known.values().all(|k| k.wanted.is_none())
     }
 
+    /// Whether some module depends on `path`.
+    pub fn depends_on(&self, path: &str) -> bool {
+        self.users.contains_key(path)
+    }
+
     /// Every path some module depends on (present or absent).
     pub fn dependencies(&self) -> impl Iterator<Item = &str> {
         self.users.keys().map(String::as_str)

@@ -90,11 +90,6 @@ impl FileStore {
             }
         }
     }
-
-    /// Forgets every cached entry (used when the project itself is reloaded).
-    pub fn clear(&self) {
-        self.entries.write().expect("store lock").clear();
-    }
 }
 
 /// A source over an in-memory map, for tests and for the engine's data-driven cases.

@@ -52,23 +52,6 @@ pub struct FileModule {
     pub deprecated: Option<String>,
 }
 
-impl FileModule {
-    /// Every file the definition names directly, in a fixed order.
-    pub fn listed_files(&self) -> Vec<&str> {
-        let mut out: Vec<&str> = self.scripts.iter().map(String::as_str).collect();
-        out.extend(self.styles.iter().map(|s| s.path.as_str()));
-        if let Some(files) = &self.package_files {
-            out.extend(files.iter().filter_map(|f| match &f.source {
-                PackageSource::File(p) => Some(p.as_str()),
-                _ => None,
-            }));
-        }
-        out.extend(self.templates.iter().map(|(_, p)| p.as_str()));
-        out.extend(self.skip_function.as_deref());
-        out
-    }
-}
-
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Style {
     pub path: String,
