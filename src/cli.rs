@@ -34,4 +34,18 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Everything `watch` does, plus the development server (HTTP and WebSocket).
+    Serve {
+        /// Manifests, folders holding one, or an rldev.toml (default: ./rldev.toml).
+        paths: Vec<PathBuf>,
+        /// Address to bind (default: rldev.toml's [server] host, else 127.0.0.1).
+        #[arg(long)]
+        host: Option<String>,
+        /// Port (default: rldev.toml's [server] port, else 8080; 0 picks a free one).
+        #[arg(long)]
+        port: Option<u16>,
+        /// Print NDJSON events (`ready` with the URL, then `diff`).
+        #[arg(long)]
+        json: bool,
+    },
 }

@@ -18,6 +18,7 @@ use crate::paths;
 use crate::project::Project;
 use crate::registry::Diff;
 use crate::report::Printer;
+use crate::server::Live;
 use crate::watch::Watcher;
 
 /// Everything the loop reacts to.
@@ -53,15 +54,36 @@ struct Daemon {
     ready: bool,
     /// The root folder was deleted: its watch is gone until it is back.
     root_lost: bool,
+    /// `serve`: what the server reads, and its URL.
+    serving: Option<Serving>,
+}
+
+/// What `serve` adds to the loop: snapshots and hub messages for the server.
+pub struct Serving {
+    pub live: Live,
+    pub url: String,
 }
 
 /// `rldev watch`: prints the registry once ready, then a diff per settled batch; runs until killed.
 pub fn watch(located: Located, json: bool) -> Result<i32, Fatal> {
-    let started = Instant::now();
     let source = DiskSource {
         root: located.root.clone(),
     };
     let project = Project::load(&located.inputs, &source).map_err(|e| Fatal(e.to_string()))?;
+    run(located, project, json, None)
+}
+
+/// The loop of `watch` and `serve` (with `serving`), on a loaded project.
+pub fn run(
+    located: Located,
+    project: Project,
+    json: bool,
+    mut serving: Option<Serving>,
+) -> Result<i32, Fatal> {
+    let started = Instant::now();
+    let source = DiskSource {
+        root: located.root.clone(),
+    };
     let (tx, rx) = channel();
     let mut watcher = Watcher::start(tx.clone()).map_err(Fatal)?;
     watcher.watch(&located.root, true);
@@ -72,6 +94,9 @@ pub fn watch(located: Located, json: bool) -> Result<i32, Fatal> {
     let compilers = less_compilers(&located.root, cores, cache);
     let workers = Workers::start(compilers, store.clone(), built_sender(tx));
     let (engine, builds) = Engine::new(project.modules.clone());
+    if let Some(s) = &mut serving {
+        s.live.mounts(mounts(&project));
+    }
     let mut d = Daemon {
         located,
         project,
@@ -83,6 +108,7 @@ pub fn watch(located: Located, json: bool) -> Result<i32, Fatal> {
         seq: 0,
         ready: false,
         root_lost: false,
+        serving,
     };
     d.request(Outcome {
         builds,
@@ -137,6 +163,7 @@ impl Daemon {
                     Err(RecvTimeoutError::Timeout) => {
                         let paths = std::mem::take(&mut batch);
                         self.apply_batch(paths, std::mem::take(&mut rescan), batch_start);
+                        self.publish_snapshot();
                         continue;
                     }
                     Err(RecvTimeoutError::Disconnected) => return,
@@ -162,14 +189,29 @@ impl Daemon {
                     let out =
                         self.engine
                             .built(&module, generation, BuildFacts::from(built.as_ref()));
+                    if out.accepted
+                        && let Some(s) = &mut self.serving
+                        && let Some(e) = self.engine.registry().modules.get(&module)
+                    {
+                        s.live.built(&module, &e.version, &built);
+                    }
                     self.publish(out, None);
                 }
             }
             if !self.ready && self.engine.settled() {
                 self.ready = true;
+                let url = self.serving.as_ref().map(|s| s.url.as_str());
                 self.printer
-                    .ready(self.engine.registry(), started.elapsed());
+                    .ready(self.engine.registry(), started.elapsed(), url);
             }
+            self.publish_snapshot();
+        }
+    }
+
+    /// `serve`: hands the server the current state (a no-op when nothing changed).
+    fn publish_snapshot(&mut self) {
+        if let Some(s) = &mut self.serving {
+            s.live.publish(self.engine.registry(), self.seq, self.ready);
         }
     }
 
@@ -223,6 +265,9 @@ impl Daemon {
                     let more = self.engine.project(project.modules.clone(), &file);
                     out.diff.then(more.diff);
                     out.builds.extend(more.builds);
+                    if let Some(s) = &mut self.serving {
+                        s.live.mounts(mounts(&project));
+                    }
                     self.project = project;
                 }
                 Err(e) => eprintln!("rldev: {e} (keeping the previous definitions)"),
@@ -267,6 +312,9 @@ impl Daemon {
             self.seq += 1;
             diff.seq = self.seq;
             self.printer.diff(&diff);
+            if let Some(s) = &mut self.serving {
+                s.live.diff(&diff);
+            }
         }
         if let Some((files, started)) = batch
             && !diff.is_empty()
@@ -278,4 +326,18 @@ impl Daemon {
             );
         }
     }
+}
+
+/// URL folder -> project-relative folder of every file module (where assets are served from).
+fn mounts(project: &Project) -> Vec<(String, String)> {
+    project
+        .modules
+        .iter()
+        .filter_map(|m| match &m.kind {
+            crate::project::ModuleKind::File(f) => {
+                Some((f.remote_base.clone(), f.local_base.clone()))
+            }
+            crate::project::ModuleKind::Unsupported(_) => None,
+        })
+        .collect()
 }

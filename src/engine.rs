@@ -52,6 +52,8 @@ pub struct BuildRequest {
 pub struct Outcome {
     pub diff: Diff,
     pub builds: Vec<BuildRequest>,
+    /// For `built`: the build was taken as the module's current output.
+    pub accepted: bool,
 }
 
 #[derive(Debug, Default)]
@@ -153,6 +155,7 @@ impl Engine {
             self.hashes.entry(p.clone()).or_insert(*h);
         }
         let new_reads: BTreeSet<String> = facts.reads.keys().cloned().collect();
+        out.accepted = true;
         let known = self.known.get_mut(module).expect("checked above");
         known.wanted = None;
         known.via = facts.via;

@@ -28,6 +28,14 @@ fn main() {
         Command::Watch { paths, json } => disk::locate(paths)
             .map_err(commands::Fatal)
             .and_then(|located| rldev::daemon::watch(located, *json)),
+        Command::Serve {
+            paths,
+            host,
+            port,
+            json,
+        } => disk::locate(paths)
+            .map_err(commands::Fatal)
+            .and_then(|located| rldev::server::run::serve(located, host.clone(), *port, *json)),
     };
     match result {
         Ok(code) => std::process::exit(code),

@@ -81,11 +81,14 @@ pub struct Printer {
 }
 
 #[derive(serde::Serialize)]
-struct Ready {
+struct Ready<'a> {
     event: &'static str,
     seq: u64,
     modules: usize,
     ms: u128,
+    /// `serve` only: where the development page is.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    url: Option<&'a str>,
 }
 
 #[derive(serde::Serialize)]
@@ -107,13 +110,15 @@ impl Printer {
         let _ = emit(&(text + "\n"));
     }
 
-    pub fn ready(&self, reg: &Registry, took: std::time::Duration) {
+    /// The registry once every module is built (`url`: where `serve` listens).
+    pub fn ready(&self, reg: &Registry, took: std::time::Duration, url: Option<&str>) {
         if self.json {
             let ready = Ready {
                 event: "ready",
                 seq: reg.seq,
                 modules: reg.modules.len(),
                 ms: took.as_millis(),
+                url,
             };
             self.line(serde_json::to_string(&ready).expect("json"));
         } else {
@@ -124,6 +129,9 @@ impl Printer {
                 reg.modules.len(),
                 took.as_millis()
             ));
+            if let Some(url) = url {
+                self.line(format!("serving {}", self.style.paint("1", url)));
+            }
         }
     }
 

@@ -1,0 +1,895 @@
+/* rldev client: the in-page half of `rldev serve`. Owns window.mw (a small mw.loader with
+ * MediaWiki's names and states, mw.messages, mw.template), the /load batching, and live reload
+ * over /ws: CSS swapped in place, page reloaded for script changes, error overlay. */
+(function () {
+  'use strict';
+
+  const MAX_URL = 2000; // the contract: a /load URL stays below this many characters
+  const PARTS = ['script', 'styles', 'messages', 'templates'];
+  const FAILED = { error: true, missing: true };
+
+  // ---- SHA-1 and the version encoding --------------------------------------------------
+  // crypto.subtle is async and absent on http://LAN-IP origins, but version= must be known
+  // before the <script> tag is written, so a small synchronous SHA-1 it is.
+
+  function rotl(x, n) {
+    return (x << n) | (x >>> (32 - n));
+  }
+
+  function sha1(bytes) {
+    const len = bytes.length;
+    const blocks = ((len + 8) >> 6) + 1;
+    const words = new Int32Array(blocks * 16);
+    for (let i = 0; i < len; i++) {
+      words[i >> 2] |= bytes[i] << (24 - (i & 3) * 8);
+    }
+    words[len >> 2] |= 0x80 << (24 - (len & 3) * 8);
+    words[blocks * 16 - 2] = Math.floor(len / 0x20000000); // high bits of the bit length
+    words[blocks * 16 - 1] = len * 8;
+    const h = [0x67452301, 0xefcdab89, 0x98badcfe, 0x10325476, 0xc3d2e1f0];
+    const w = new Int32Array(80);
+    for (let off = 0; off < words.length; off += 16) {
+      for (let t = 0; t < 80; t++) {
+        w[t] = t < 16 ? words[off + t] : rotl(w[t - 3] ^ w[t - 8] ^ w[t - 14] ^ w[t - 16], 1);
+      }
+      let a = h[0], b = h[1], c = h[2], d = h[3], e = h[4];
+      for (let t = 0; t < 80; t++) {
+        let f, k;
+        if (t < 20) { f = (b & c) | (~b & d); k = 0x5a827999; }
+        else if (t < 40) { f = b ^ c ^ d; k = 0x6ed9eba1; }
+        else if (t < 60) { f = (b & c) | (b & d) | (c & d); k = 0x8f1bbcdc; }
+        else { f = b ^ c ^ d; k = 0xca62c1d6; }
+        const tmp = (rotl(a, 5) + f + e + k + w[t]) | 0;
+        e = d; d = c; c = rotl(b, 30); b = a; a = tmp;
+      }
+      h[0] = (h[0] + a) | 0; h[1] = (h[1] + b) | 0; h[2] = (h[2] + c) | 0;
+      h[3] = (h[3] + d) | 0; h[4] = (h[4] + e) | 0;
+    }
+    const out = new Uint8Array(20);
+    h.forEach((v, i) => {
+      for (let j = 0; j < 4; j++) out[i * 4 + j] = (v >>> (24 - j * 8)) & 0xff;
+    });
+    return out;
+  }
+
+  const B64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+
+  function base64url(bytes) {
+    let s = '';
+    for (let i = 0; i < bytes.length; i += 3) {
+      const n = (bytes[i] << 16) | ((bytes[i + 1] || 0) << 8) | (bytes[i + 2] || 0);
+      const chars = Math.ceil(((Math.min(3, bytes.length - i)) * 8) / 6); // no padding
+      for (let j = 0; j < chars; j++) s += B64[(n >> (18 - j * 6)) & 63];
+    }
+    return s;
+  }
+
+  /** The server's version encoding: 8 chars of URL-safe base64 of SHA-1 (UTF-8 input). */
+  function makeHash(str) {
+    return base64url(sha1(new TextEncoder().encode(str))).slice(0, 8);
+  }
+
+  // ---- Packed module names (RESOURCELOADER.md §4.2) -----------------------------------
+
+  function packNames(names) {
+    const groups = new Map(); // prefix -> suffixes, in order of first appearance
+    for (const name of names) {
+      const dot = name.lastIndexOf('.');
+      const prefix = dot === -1 ? '' : name.slice(0, dot);
+      const suffix = dot === -1 ? name : name.slice(dot + 1);
+      if (!groups.has(prefix)) groups.set(prefix, []);
+      groups.get(prefix).push(suffix);
+    }
+    const out = [];
+    groups.forEach((suffixes, prefix) => {
+      out.push((prefix === '' ? '' : prefix + '.') + suffixes.join(','));
+    });
+    return out.join('|');
+  }
+
+  // The server combines versions in the order the packed string *expands* to, which is not
+  // always the order packed (e.g. a name starting with '.'), so expand it the server's way.
+  function expandNames(packed) {
+    const out = [];
+    for (const part of packed.split('|')) {
+      const comma = part.indexOf(',');
+      if (comma === -1) { out.push(part); continue; }
+      const dot = part.lastIndexOf('.');
+      if (dot === -1) { out.push(...part.split(',')); continue; }
+      const prefix = part.slice(0, dot);
+      for (const suffix of part.slice(dot + 1).split(',')) out.push(prefix + '.' + suffix);
+    }
+    return out;
+  }
+
+  // ---- mw.Map, messages, templates -----------------------------------------------------
+
+  class MwMap {
+    constructor() { this.values = Object.create(null); }
+    set(key, value) {
+      if (key !== null && typeof key === 'object') {
+        Object.keys(key).forEach((k) => { this.values[k] = key[k]; });
+        return true;
+      }
+      this.values[key] = value;
+      return true;
+    }
+    get(key, fallback) {
+      if (key === undefined) return Object.assign({}, this.values);
+      if (Array.isArray(key)) {
+        const out = {};
+        key.forEach((k) => { out[k] = this.get(k, fallback); });
+        return out;
+      }
+      return key in this.values ? this.values[key] : (fallback === undefined ? null : fallback);
+    }
+    exists(key) { return key in this.values; }
+  }
+
+  function escapeHtml(s) {
+    return String(s).replace(/[&<>"']/g, (c) => '&#' + c.charCodeAt(0) + ';');
+  }
+
+  function Message(map, key, params) {
+    this.map = map;
+    this.key = key;
+    this.parameters = params;
+  }
+  Message.prototype.exists = function () { return this.map.exists(this.key); };
+  Message.prototype.plain = function () {
+    if (!this.exists()) return '⧼' + this.key + '⧽';
+    return String(this.map.get(this.key)).replace(/\$(\d+)/g, (m, n) => {
+      const i = Number(n) - 1;
+      return i >= 0 && i < this.parameters.length ? String(this.parameters[i]) : m;
+    });
+  };
+  Message.prototype.text = Message.prototype.plain; // no wikitext parser here
+  Message.prototype.escaped = function () { return escapeHtml(this.text()); };
+  Message.prototype.toString = Message.prototype.text;
+
+  // Minimal Mustache: {{{raw}}}, {{escaped}}, dotted paths. Enough for simple templates.
+  function renderTemplate(source, data) {
+    const lookup = (path) => path.split('.').reduce((o, k) => (o == null ? o : o[k]), data);
+    return source.replace(/\{\{\{\s*([\w.$-]+)\s*\}\}\}|\{\{\s*([\w.$-]+)\s*\}\}/g, (m, raw, esc) => {
+      const v = lookup(raw || esc);
+      if (v == null) return '';
+      return raw ? String(v) : escapeHtml(v);
+    });
+  }
+
+  function makeTemplate(source) {
+    return {
+      getSource: () => source,
+      render: (data) => renderTemplate(source, data || {})
+    };
+  }
+
+  // ---- The module registry -------------------------------------------------------------
+  // One record per module. `version` is what the page requests or has loaded;
+  // `serverVersion` the newest version the server announced (may run ahead for loaded ones).
+
+  const registry = Object.create(null);
+  const jobs = []; // pending using() calls
+  const serverErrors = Object.create(null); // name -> "file:line:col: message"
+
+  function addModule(name, version, dependencies, group, skip) {
+    registry[name] = {
+      name,
+      version: version == null ? '' : String(version),
+      serverVersion: null,
+      dependencies: dependencies || [],
+      group: group == null ? null : group,
+      skip: skip || null,
+      state: 'registered',
+      requested: false,
+      brokenOnServer: false, // the server answered `error` for it: it never ran
+      script: null,
+      style: null,
+      messages: null,
+      templates: null,
+      parts: null, // part hashes of the output this page holds
+      module: null, // { exports } once executed
+      styleEl: null
+    };
+    return registry[name];
+  }
+
+  function register(entries, version, dependencies, group, source, skip) {
+    if (typeof entries === 'string') {
+      return register([[entries, version, dependencies, group, source, skip]]);
+    }
+    for (const e of entries) {
+      if (registry[e[0]]) throw new Error('module already registered: ' + e[0]);
+    }
+    // Dependencies are indexes into this same array, or names of modules registered elsewhere.
+    for (const e of entries) {
+      const deps = (e[2] || []).map((d) => (typeof d === 'number' ? entries[d][0] : d));
+      addModule(e[0], e[1], deps, e[3], e[5]);
+    }
+  }
+
+  function getState(name) {
+    return registry[name] ? registry[name].state : null;
+  }
+
+  function getVersion(name) {
+    return registry[name] ? registry[name].version : null;
+  }
+
+  // Dependencies first, depth first; throws on a cycle or an unknown dependency.
+  function visit(name, out, visiting) {
+    if (out.indexOf(name) !== -1) return;
+    if (!registry[name]) throw new Error('unknown dependency: ' + name);
+    if (visiting.has(name)) throw new Error('circular dependency involving ' + name);
+    visiting.add(name);
+    registry[name].dependencies.forEach((d) => visit(d, out, visiting));
+    visiting.delete(name);
+    out.push(name);
+  }
+
+  /** Every name with its dependencies, dependencies before dependants; unknown names skipped. */
+  function resolve(names) {
+    const order = [];
+    for (const name of names) {
+      if (!registry[name]) {
+        console.warn('[rldev] skipped unknown module: ' + name);
+        continue;
+      }
+      try {
+        const list = [];
+        visit(name, list, new Set());
+        list.forEach((n) => { if (order.indexOf(n) === -1) order.push(n); });
+      } catch (e) {
+        console.error('[rldev] ' + name + ': ' + e.message);
+        setState(name, 'error');
+      }
+    }
+    return order;
+  }
+
+  function setState(name, state) {
+    const m = registry[name] || addModule(name, '');
+    m.state = state;
+    if (state === 'error' || state === 'missing') m.requested = true;
+  }
+
+  // A module that waits for a failed dependency can never run: fail it too (until stable).
+  function propagateFailures() {
+    let changed = true;
+    while (changed) {
+      changed = false;
+      for (const name in registry) {
+        const m = registry[name];
+        if (m.state !== 'loading' && m.state !== 'loaded') continue;
+        const bad = m.dependencies.find((d) => !registry[d] || FAILED[registry[d].state]);
+        if (bad !== undefined) {
+          console.error('[rldev] ' + name + ': dependency ' + bad + ' failed');
+          m.state = 'error';
+          changed = true;
+        }
+      }
+    }
+  }
+
+  // ---- Execution -----------------------------------------------------------------------
+
+  function styleText(style) {
+    if (!style) return '';
+    if (typeof style === 'string') return style;
+    const blocks = [];
+    Object.keys(style).forEach((media) => {
+      const css = [].concat(style[media]);
+      if (media === 'css' || media === 'all') blocks.push(css.join('\n'));
+      else if (media !== 'url') blocks.push('@media ' + media + '{' + css.join('\n') + '}');
+    });
+    return blocks.join('\n');
+  }
+
+  // One <style data-rldev-module> per module, so a later styles-only change can replace it.
+  function applyStyles(m) {
+    const css = styleText(m.style);
+    if (m.styleEl) {
+      if (m.styleEl.textContent !== css) m.styleEl.textContent = css;
+      return;
+    }
+    if (!css) return;
+    const el = document.createElement('style');
+    el.setAttribute('data-rldev-module', m.name);
+    el.textContent = css;
+    (document.head || document.documentElement).appendChild(el);
+    m.styleEl = el;
+  }
+
+  function resolvePath(base, rel) {
+    const out = base.split('/');
+    out.pop(); // the file name: paths are relative to the calling file's folder
+    for (const seg of rel.split('/')) {
+      if (seg === '..') out.pop();
+      else if (seg !== '.' && seg !== '') out.push(seg);
+    }
+    return out.join('/');
+  }
+
+  // packageFiles: each script file runs once, on first require; data files are values.
+  function makePackageRequire(bundle, moduleName) {
+    const cache = Object.create(null);
+    function requireFrom(current) {
+      return function (target) {
+        if (!/^\.\.?\//.test(target)) return mwRequire(target);
+        const path = resolvePath(current, target);
+        if (!(path in bundle.files)) {
+          throw new Error('Cannot require undefined file ' + path + ' in ' + moduleName);
+        }
+        if (path in cache) return cache[path].exports;
+        const file = bundle.files[path];
+        if (typeof file !== 'function') {
+          cache[path] = { exports: file };
+          return file;
+        }
+        const mod = { exports: {} };
+        cache[path] = mod;
+        file(requireFrom(path), mod, mod.exports);
+        return mod.exports;
+      };
+    }
+    return requireFrom;
+  }
+
+  function runScript(m) {
+    const script = m.script;
+    if (typeof script === 'function') {
+      m.module = { exports: {} };
+      script.call(window, window.jQuery, window.jQuery, mwRequire, m.module);
+    } else if (script && typeof script === 'object' && script.files) {
+      const requireFrom = makePackageRequire(script, m.name);
+      const main = script.main;
+      // The main file's module object is the package's: mw.loader.require returns its exports.
+      m.module = { exports: requireFrom('')('./' + main) };
+    } else if (typeof script === 'string') {
+      (0, eval)(script); // legacy site/user style: global scope
+      m.module = { exports: {} };
+    } else {
+      m.module = { exports: {} };
+    }
+  }
+
+  function execute(m) {
+    m.state = 'executing';
+    try {
+      if (m.messages) mw.messages.set(m.messages);
+      if (m.templates) mw.templates.set(m.name, m.templates);
+      applyStyles(m); // before the script, so it can measure styled elements
+      runScript(m);
+      m.state = 'ready';
+    } catch (e) {
+      m.state = 'error';
+      console.error('[rldev] ' + m.name + ' failed:', e);
+    }
+  }
+
+  let flushing = false;
+  let flushAgain = false;
+
+  /** Run every loaded module whose dependencies are ready, settle using() calls, redraw. */
+  function update() {
+    if (flushing) { flushAgain = true; return; }
+    flushing = true;
+    try {
+      do {
+        flushAgain = false;
+        propagateFailures();
+        for (const name in registry) {
+          const m = registry[name];
+          if (m.state === 'loaded' && m.dependencies.every((d) => registry[d] && registry[d].state === 'ready')) {
+            execute(m);
+            flushAgain = true;
+          }
+        }
+      } while (flushAgain);
+    } finally {
+      flushing = false;
+    }
+    settleJobs();
+    renderOverlay();
+  }
+
+  function settleJobs() {
+    for (let i = jobs.length - 1; i >= 0; i--) {
+      const job = jobs[i];
+      const failed = job.names.filter((n) => !registry[n] || FAILED[registry[n].state]);
+      if (failed.length) {
+        jobs.splice(i, 1);
+        job.reject(new Error('Failed dependencies: ' + failed.join(', ')));
+      } else if (job.names.every((n) => registry[n].state === 'ready')) {
+        jobs.splice(i, 1);
+        job.resolve(mwRequire);
+      }
+    }
+  }
+
+  // ---- Fetching ------------------------------------------------------------------------
+
+  function loadUrl(names, versionOf) {
+    const packed = packNames(names);
+    const combined = makeHash(expandNames(packed).map((n) => versionOf(n)).join(''));
+    return '/load?modules=' + encodeURIComponent(packed) + '&version=' + combined;
+  }
+
+  // Sorted names cut into requests whose URL stays under MAX_URL.
+  function splitBatch(names, versionOf) {
+    const sorted = names.slice().sort();
+    const batches = [];
+    let current = [];
+    for (const name of sorted) {
+      const next = current.concat(name);
+      if (current.length && loadUrl(next, versionOf).length >= MAX_URL) {
+        batches.push(current);
+        current = [name];
+      } else {
+        current = next;
+      }
+    }
+    if (current.length) batches.push(current);
+    return batches;
+  }
+
+  /** Fetch modules with <script src> tags, one batch per group. */
+  function fetchModules(names, versions) {
+    const versionOf = (n) => (versions && versions[n]) || (registry[n] ? registry[n].version : '');
+    const byGroup = new Map();
+    names.forEach((n) => {
+      const g = registry[n].group;
+      if (!byGroup.has(g)) byGroup.set(g, []);
+      byGroup.get(g).push(n);
+    });
+    byGroup.forEach((list) => {
+      splitBatch(list, versionOf).forEach((batch) => addScript(loadUrl(batch, versionOf), batch));
+    });
+  }
+
+  function addScript(url, batch) {
+    const el = document.createElement('script');
+    el.src = url;
+    el.async = true;
+    el.onload = () => batchDone(batch, 'not in the response');
+    el.onerror = () => batchDone(batch, 'request failed: ' + url);
+    (document.head || document.documentElement).appendChild(el);
+  }
+
+  function batchDone(batch, why) {
+    batch.forEach((name) => {
+      const m = registry[name];
+      if (m && m.state === 'loading') {
+        console.error('[rldev] ' + name + ': ' + why);
+        m.state = 'error';
+      }
+    });
+    update();
+    checkStale();
+  }
+
+  function load(modules, type) {
+    if (typeof modules === 'string' && /^(https?:)?\/?\//.test(modules)) {
+      loadExternal(modules, type);
+      return;
+    }
+    const names = typeof modules === 'string' ? [modules] : modules;
+    const order = resolve(names);
+    const toFetch = [];
+    for (const name of order) {
+      const m = registry[name];
+      m.requested = true;
+      if (m.state !== 'registered') continue;
+      if (m.skip && runSkip(m)) { m.state = 'ready'; continue; }
+      m.state = 'loading';
+      toFetch.push(name);
+    }
+    propagateFailures(); // a dependency already failed: do not fetch its dependants
+    const live = toFetch.filter((n) => registry[n].state === 'loading');
+    if (live.length) fetchModules(live);
+    update();
+  }
+
+  function runSkip(m) {
+    try {
+      return !!new Function(m.skip)();
+    } catch (e) {
+      console.error('[rldev] ' + m.name + ': skip function threw', e);
+      return false;
+    }
+  }
+
+  function loadExternal(url, type) {
+    if (type === 'text/css') {
+      const link = document.createElement('link');
+      link.rel = 'stylesheet';
+      link.href = url;
+      document.head.appendChild(link);
+      return;
+    }
+    const el = document.createElement('script');
+    el.src = url;
+    document.head.appendChild(el);
+  }
+
+  function using(dependencies, ready, error) {
+    const names = typeof dependencies === 'string' ? [dependencies] : dependencies;
+    const p = new Promise((resolvePromise, reject) => {
+      const unknown = names.filter((n) => !registry[n]);
+      if (unknown.length) {
+        reject(new Error('Unknown module: ' + unknown.join(', ')));
+        return;
+      }
+      let all;
+      try {
+        all = [];
+        names.forEach((n) => visit(n, all, new Set()));
+      } catch (e) {
+        reject(e);
+        return;
+      }
+      jobs.push({ names: all, resolve: resolvePromise, reject });
+      load(names); // settles the job (update() runs at its end)
+    });
+    if (ready || error) p.then(ready, error);
+    return p;
+  }
+
+  function mwRequire(name) {
+    const m = registry[name];
+    if (!m || m.state !== 'ready') throw new Error('Module "' + name + '" is not loaded');
+    return m.module ? m.module.exports : undefined;
+  }
+
+  // ---- Server answers: impl, state, parts ----------------------------------------------
+
+  function splitKey(key) {
+    const at = key.lastIndexOf('@'); // names may hold '@', versions never do
+    return at <= 0 ? { name: key, version: '' } : { name: key.slice(0, at), version: key.slice(at + 1) };
+  }
+
+  function impl(declarator) {
+    const [key, script, style, messages, templates, deprecation] = declarator();
+    implement(key, script, style, messages, templates, deprecation);
+  }
+
+  function implement(key, script, style, messages, templates, deprecation) {
+    const { name, version } = splitKey(key);
+    const m = registry[name] || addModule(name, version);
+    if (m.state === 'ready') {
+      // A styles-only live update of a module that already ran: swap its CSS in place.
+      m.version = version;
+      m.style = style || null;
+      applyStyles(m);
+      return;
+    }
+    if (m.state !== 'loading' && m.state !== 'registered') return; // failed or already here
+    if (deprecation) console.warn('[rldev] ' + name + ' is deprecated: ' + deprecation);
+    m.version = version; // what was delivered, not what was asked for
+    m.script = script || null;
+    m.style = style || null;
+    m.messages = messages || null;
+    m.templates = templates || null;
+    m.state = 'loaded';
+    update();
+  }
+
+  function state(states) {
+    Object.keys(states).forEach((name) => {
+      setState(name, states[name]);
+      if (states[name] === 'error') registry[name].brokenOnServer = true;
+    });
+    update();
+  }
+
+  function parts(map) {
+    Object.keys(map).forEach((name) => {
+      if (registry[name]) registry[name].parts = map[name];
+    });
+  }
+
+  // ---- Error overlay -------------------------------------------------------------------
+
+  let overlayWaiting = false;
+
+  // Lists each requested module that the server reports broken; gone once none is.
+  function renderOverlay() {
+    if (!document.body) {
+      if (!overlayWaiting) {
+        overlayWaiting = true;
+        document.addEventListener('DOMContentLoaded', () => { overlayWaiting = false; renderOverlay(); });
+      }
+      return;
+    }
+    const broken = Object.keys(registry).filter((n) => {
+      const m = registry[n];
+      return m.requested && (n in serverErrors || (m.brokenOnServer && m.state === 'error'));
+    });
+    let box = document.getElementById('rldev-overlay');
+    if (!broken.length) {
+      if (box) box.remove();
+      return;
+    }
+    if (!box) {
+      box = document.createElement('div');
+      box.id = 'rldev-overlay';
+      box.setAttribute('role', 'alert');
+      box.style.cssText = 'position:fixed;left:0;right:0;bottom:0;z-index:2147483647;max-height:50vh;' +
+        'overflow:auto;margin:0;padding:12px 16px;background:#2b0b0b;color:#fee;' +
+        'font:13px/1.5 ui-monospace,Menlo,Consolas,monospace;border-top:3px solid #d33;' +
+        'box-shadow:0 -4px 16px rgba(0,0,0,.4);white-space:pre-wrap';
+      document.body.appendChild(box);
+    }
+    box.textContent = '';
+    const title = document.createElement('div');
+    title.style.cssText = 'font-weight:bold;color:#f88;margin-bottom:6px';
+    title.textContent = 'rldev: ' + broken.length + (broken.length === 1 ? ' module' : ' modules') + ' failed to build';
+    box.appendChild(title);
+    broken.forEach((name) => {
+      const row = document.createElement('div');
+      row.className = 'rldev-overlay-module';
+      row.setAttribute('data-module', name);
+      const b = document.createElement('strong');
+      b.textContent = name;
+      row.appendChild(b);
+      row.appendChild(document.createTextNode(': ' + (serverErrors[name] || 'error reported by the server')));
+      box.appendChild(row);
+    });
+  }
+
+  // ---- Live reload ---------------------------------------------------------------------
+
+  const live = { socket: null, seq: 0, wsPath: '/ws', reloading: false, lastSync: null, delay: 300 };
+
+  function isLoaded(m) {
+    return m.state === 'loaded' || m.state === 'executing' || m.state === 'ready' || m.state === 'error';
+  }
+
+  /** Versions of everything the page has loaded (executed or in error). */
+  function loadedVersions() {
+    const out = {};
+    for (const name in registry) {
+      const m = registry[name];
+      if (m.requested && isLoaded(m)) out[name] = m.version;
+    }
+    return out;
+  }
+
+  function sendSync() {
+    const versions = loadedVersions();
+    const text = JSON.stringify({ event: 'sync', versions });
+    if (text === live.lastSync) return; // same question, same answer: avoid ping-pong
+    if (!live.socket || live.socket.readyState !== 1) return;
+    live.lastSync = text;
+    live.socket.send(text);
+  }
+
+  // A loaded module whose version lags what the server announced (e.g. a request raced a
+  // rebuild): ask the server what changed since the version the page holds.
+  function checkStale() {
+    for (const name in registry) {
+      const m = registry[name];
+      if (m.requested && isLoaded(m) && m.serverVersion && m.serverVersion !== m.version &&
+          !(name in serverErrors)) {
+        sendSync();
+        return;
+      }
+    }
+  }
+
+  function reloadPage(reasons) {
+    if (live.reloading) return;
+    live.reloading = true;
+    const line = '[rldev] reloading: ' + reasons.join('; ');
+    console.info(line);
+    try { sessionStorage.setItem('rldev-reloaded', line); } catch (e) { /* storage may be off */ }
+    location.reload();
+  }
+
+  function onRegistry(msg) {
+    live.seq = msg.seq;
+    live.lastSync = null; // a new connection: its server has not seen our question
+    const unknown = [];
+    let differs = false;
+    Object.keys(msg.registry).forEach((name) => {
+      const version = msg.registry[name];
+      let m = registry[name];
+      if (!m) { m = addModule(name, version); unknown.push(name); }
+      m.serverVersion = version;
+      if (m.state === 'registered') m.version = version;
+      else if (m.requested && isLoaded(m) && m.version !== version) differs = true;
+    });
+    // Errors we hold may be stale after a reconnect (fixed while we were away): re-read them.
+    if (unknown.length || Object.keys(serverErrors).length) refreshFromRegistry(unknown);
+    if (differs) sendSync();
+  }
+
+  // hello/added only carry versions. /registry.json gives the dependencies of modules new to
+  // the page (so a later load() fetches those first) and the current error states.
+  function refreshFromRegistry(names) {
+    fetch('/registry.json').then((r) => r.json()).then((reg) => {
+      const modules = reg.modules || {};
+      names.forEach((n) => {
+        const m = registry[n];
+        const entry = modules[n];
+        if (m && entry && m.state === 'registered') {
+          m.dependencies = entry.dependencies || [];
+          m.group = typeof entry.group === 'number' ? entry.group : m.group;
+        }
+      });
+      if (typeof reg.seq === 'number' && reg.seq < live.seq) return; // older than our diffs
+      Object.keys(serverErrors).forEach((n) => {
+        if (modules[n] && modules[n].state !== 'error') delete serverErrors[n];
+      });
+      Object.keys(modules).forEach((n) => {
+        if (modules[n].state === 'error') serverErrors[n] = modules[n].error || 'error';
+      });
+      renderOverlay();
+    }).catch(() => {});
+  }
+
+  function changedParts(m, change) {
+    if (m.parts && change.output) {
+      return PARTS.filter((p) => (m.parts[p] || null) !== (change.output[p] || null));
+    }
+    if (Array.isArray(change.parts)) return change.parts;
+    return ['script'];
+  }
+
+  function describe(name, what, causes) {
+    const c = causes && causes.length ? ' (' + causes.map(String).join(', ') + ')' : '';
+    return name + ': ' + what + c;
+  }
+
+  function onDiff(msg) {
+    live.seq = msg.seq;
+    const reasons = new Map(); // name -> why the page must reload
+    const fixed = new Set();
+    const swap = {}; // name -> new version, for the styles-only batch
+
+    Object.keys(msg.states || {}).forEach((name) => {
+      const s = msg.states[name];
+      if (s.state === 'error') {
+        serverErrors[name] = s.error || 'error';
+      } else {
+        delete serverErrors[name];
+        const m = registry[name];
+        // It was broken when the page loaded it, so it never ran: only a reload runs it.
+        if (m && m.requested && m.brokenOnServer && FAILED[m.state]) fixed.add(name);
+      }
+    });
+
+    Object.keys(msg.added || {}).forEach((name) => {
+      const m = registry[name] || addModule(name, msg.added[name]);
+      m.serverVersion = msg.added[name];
+      if (m.state === 'registered') m.version = msg.added[name];
+    });
+    if (msg.added && Object.keys(msg.added).length) refreshFromRegistry(Object.keys(msg.added));
+
+    (msg.removed || []).forEach((name) => {
+      const m = registry[name];
+      if (m && m.requested) console.info('[rldev] ' + name + ' was removed from the project');
+      else if (m) delete registry[name];
+    });
+
+    Object.keys(msg.changed || {}).forEach((name) => {
+      const ch = msg.changed[name];
+      const m = registry[name] || addModule(name, ch.to);
+      m.serverVersion = ch.to;
+      if (m.version === ch.to) return; // a repeat of what the page already has
+      if (!m.requested || !isLoaded(m)) {
+        if (m.state === 'registered') m.version = ch.to;
+        return; // a request in flight is checked when it lands (checkStale)
+      }
+      if (!ch.output) return; // broken now: the overlay says so, the page keeps what it runs
+      if (m.state === 'error') {
+        reasons.set(name, describe(name, fixed.has(name) ? 'fixed' : 'changed since it failed', ch.causes));
+        return;
+      }
+      const changed = changedParts(m, ch);
+      if (!changed.length) { m.version = ch.to; return; } // same output: nothing to do
+      if (changed.length === 1 && changed[0] === 'styles') swap[name] = ch.to;
+      else reasons.set(name, describe(name, changed.join(', ') + ' changed', ch.causes));
+    });
+
+    fixed.forEach((name) => { if (!reasons.has(name)) reasons.set(name, describe(name, 'fixed', null)); });
+    if (reasons.size) { reloadPage(Array.from(reasons.values())); return; }
+    const names = Object.keys(swap);
+    if (names.length) {
+      console.info('[rldev] updating styles: ' + names.join(', '));
+      fetchModules(names, swap);
+    }
+    renderOverlay();
+  }
+
+  function onMessage(event) {
+    if (live.reloading) return;
+    let msg;
+    try { msg = JSON.parse(event.data); } catch (e) { return; }
+    if (msg.event === 'hello' || msg.event === 'snapshot') onRegistry(msg);
+    else if (msg.event === 'diff') onDiff(msg);
+  }
+
+  function connect() {
+    const proto = location.protocol === 'https:' ? 'wss://' : 'ws://';
+    let socket;
+    try {
+      socket = new WebSocket(proto + location.host + live.wsPath);
+    } catch (e) {
+      scheduleReconnect();
+      return;
+    }
+    live.socket = socket;
+    socket.onopen = () => {
+      live.delay = 300;
+      console.info('[rldev] connected');
+    };
+    socket.onmessage = onMessage;
+    socket.onclose = () => {
+      if (live.socket === socket) live.socket = null;
+      scheduleReconnect();
+    };
+  }
+
+  // Retry quickly while the server restarts; no reload: the next hello says what changed.
+  function scheduleReconnect() {
+    if (live.reloading) return;
+    setTimeout(connect, live.delay);
+    live.delay = Math.min(1000, live.delay + 200);
+  }
+
+  function start(options) {
+    const opts = options || {};
+    live.seq = opts.seq || 0;
+    live.wsPath = opts.ws || '/ws';
+    Object.keys(opts.errors || {}).forEach((name) => { serverErrors[name] = opts.errors[name]; });
+    try {
+      const note = sessionStorage.getItem('rldev-reloaded');
+      if (note) {
+        sessionStorage.removeItem('rldev-reloaded');
+        console.info(note.replace('reloading:', 'reloaded after:'));
+      }
+    } catch (e) { /* storage may be off */ }
+    renderOverlay();
+    if (typeof WebSocket === 'function') connect();
+  }
+
+  // ---- window.mw -----------------------------------------------------------------------
+
+  const mw = window.mw = window.mediaWiki = window.mw || {};
+  mw.config = mw.config || new MwMap();
+  mw.messages = new MwMap();
+  mw.message = (key, ...params) => new Message(mw.messages, key, params);
+  mw.msg = (key, ...params) => mw.message(key, ...params).text();
+  mw.templates = {
+    store: Object.create(null),
+    set(module, templates) { this.store[module] = Object.assign(this.store[module] || {}, templates); },
+    get(module, alias) {
+      const t = this.store[module];
+      if (!t) return null;
+      return alias === undefined ? t : (alias in t ? t[alias] : null);
+    }
+  };
+  mw.template = {
+    get(module, alias) {
+      const source = mw.templates.get(module, alias);
+      if (source === null) throw new Error('Template ' + alias + ' not found in module ' + module);
+      return makeTemplate(source);
+    },
+    compile: (source) => makeTemplate(source)
+  };
+  mw.loader = {
+    moduleRegistry: registry,
+    register,
+    load,
+    using,
+    state,
+    impl,
+    implement,
+    getState,
+    getVersion,
+    require: mwRequire,
+    getModuleNames: () => Object.keys(registry),
+    rldev: { start, parts, makeHash, packNames, expandNames }
+  };
+}());

@@ -1,0 +1,351 @@
+//! What the daemon publishes for the server: immutable snapshots (registry
+//! and build outputs, read by HTTP handlers) and the hub's messages (diffs,
+//! sent once the builds they announce are done, with the parts that changed).
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use indexmap::IndexMap;
+use serde::Serialize;
+use serde_json::{Value, json};
+use tokio::sync::{broadcast, watch};
+
+use crate::build::{Built, Script};
+use crate::registry::{Diff, Registry};
+use crate::version;
+
+/// A short hash of each part of a module's output: equal hashes, equal part.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Parts {
+    pub script: String,
+    pub styles: String,
+    pub messages: String,
+    pub templates: String,
+}
+
+impl Parts {
+    /// The names of the parts that differ.
+    pub fn changed(&self, other: &Parts) -> Vec<&'static str> {
+        let mut out = Vec::new();
+        if self.script != other.script {
+            out.push("script");
+        }
+        if self.styles != other.styles {
+            out.push("styles");
+        }
+        if self.messages != other.messages {
+            out.push("messages");
+        }
+        if self.templates != other.templates {
+            out.push("templates");
+        }
+        out
+    }
+}
+
+/// One module's output at one version, in the shapes `/load` sends.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Rendered {
+    pub version: String,
+    pub error: Option<String>,
+    /// The script as `impl` carries it (a function or a package bundle).
+    pub script: Option<String>,
+    /// Plain scripts only: the concatenated source, for `only=scripts`.
+    pub plain_source: Option<String>,
+    /// One CSS string per media block; `all` is not wrapped.
+    pub styles: Vec<String>,
+    pub messages: IndexMap<String, String>,
+    pub templates: IndexMap<String, String>,
+    pub skip_function: Option<String>,
+    pub deprecated: Option<String>,
+    pub parts: Parts,
+}
+
+impl Rendered {
+    pub fn new(version: &str, built: &Built) -> Rendered {
+        let o = &built.output;
+        let styles: Vec<String> = o
+            .styles
+            .iter()
+            .filter(|b| !b.css.is_empty())
+            .map(|b| {
+                if b.media == "all" {
+                    b.css.clone()
+                } else {
+                    format!("@media {}{{{}}}", b.media, b.css)
+                }
+            })
+            .collect();
+        let script = o.script.to_js();
+        let plain_source = match &o.script {
+            Script::Plain(s) => Some(s.clone()),
+            _ => None,
+        };
+        let hash_json = |v: &dyn erased::Json| version::hash(v.to_json().as_bytes());
+        let parts = Parts {
+            script: version::hash(script.as_deref().unwrap_or("").as_bytes()),
+            styles: hash_json(&styles),
+            messages: hash_json(&o.messages),
+            templates: hash_json(&o.templates),
+        };
+        Rendered {
+            version: version.to_string(),
+            error: built.error.clone(),
+            script,
+            plain_source,
+            styles,
+            messages: o.messages.clone(),
+            templates: o.templates.clone(),
+            skip_function: o.skip_function.clone(),
+            deprecated: o.deprecated.clone(),
+            parts,
+        }
+    }
+
+    pub fn is_plain_script(&self) -> bool {
+        self.plain_source.is_some()
+    }
+}
+
+mod erased {
+    /// Serialisable values behind one `dyn` type, for hashing.
+    pub trait Json {
+        fn to_json(&self) -> String;
+    }
+    impl<T: serde::Serialize> Json for T {
+        fn to_json(&self) -> String {
+            serde_json::to_string(self).expect("JSON values serialise")
+        }
+    }
+}
+
+/// How many past outputs per module are kept, to name the parts a diff changed.
+const HISTORY: usize = 4;
+
+/// The state every HTTP handler reads: never mutated, replaced as a whole.
+#[derive(Debug, Clone, Default)]
+pub struct Snapshot {
+    /// False until the first full build: handlers wait for it.
+    pub ready: bool,
+    pub registry: Arc<Registry>,
+    /// Module -> its latest outputs, oldest first (the last may lag the registry).
+    pub outputs: Arc<HashMap<String, Vec<Arc<Rendered>>>>,
+    /// URL folder -> project-relative folder, longest first (assets).
+    pub mounts: Arc<Vec<(String, String)>>,
+}
+
+impl Snapshot {
+    /// The output of the module's current version, once it is built.
+    pub fn current(&self, name: &str) -> Option<&Arc<Rendered>> {
+        let entry = self.registry.modules.get(name)?;
+        let last = self.outputs.get(name)?.last()?;
+        (last.version == entry.version).then_some(last)
+    }
+
+    /// The output the module had at `version`, if still remembered.
+    pub fn at(&self, name: &str, version: &str) -> Option<&Arc<Rendered>> {
+        self.outputs
+            .get(name)?
+            .iter()
+            .rev()
+            .find(|r| r.version == version)
+    }
+
+    /// name -> version, as `hello` carries it.
+    pub fn versions(&self) -> IndexMap<String, String> {
+        self.registry.versions()
+    }
+
+    /// The hub's answer to a client's `sync`: a diff from the versions it has
+    /// loaded to the current ones.
+    pub fn sync_diff(&self, theirs: &IndexMap<String, String>) -> Value {
+        let mut diff = Diff {
+            seq: self.registry.seq,
+            ..Diff::default()
+        };
+        for (name, v) in theirs {
+            match self.registry.modules.get(name) {
+                Some(e) => {
+                    if e.version != *v {
+                        diff.changed.insert(
+                            name.clone(),
+                            crate::registry::Change {
+                                from: v.clone(),
+                                to: e.version.clone(),
+                                causes: Vec::new(),
+                            },
+                        );
+                    }
+                    if let Some(err) = &e.error {
+                        diff.states.insert(
+                            name.clone(),
+                            crate::registry::StateChange {
+                                state: e.state,
+                                error: Some(err.clone()),
+                            },
+                        );
+                    }
+                }
+                None => diff.removed.push(name.clone()),
+            }
+        }
+        self.diff_message(&diff)
+    }
+
+    /// A diff as the hub sends it: each change gets the part hashes of the new
+    /// output and, when the old output is remembered, the parts that changed.
+    pub fn diff_message(&self, diff: &Diff) -> Value {
+        let mut v = serde_json::to_value(diff).expect("a diff serialises");
+        v.as_object_mut()
+            .expect("a diff is an object")
+            .insert("event".into(), json!("diff"));
+        if let Some(changed) = v.get_mut("changed").and_then(Value::as_object_mut) {
+            for (name, change) in changed.iter_mut() {
+                let Some(c) = diff.changed.get(name) else {
+                    continue;
+                };
+                let new = self.at(name, &c.to).filter(|r| r.error.is_none());
+                let obj = change.as_object_mut().expect("a change is an object");
+                obj.insert("output".into(), new.map_or(Value::Null, |r| json!(r.parts)));
+                if let (Some(new), Some(old)) = (new, self.at(name, &c.from)) {
+                    obj.insert("parts".into(), json!(new.parts.changed(&old.parts)));
+                }
+            }
+        }
+        v
+    }
+}
+
+/// A client that falls this far behind gets a snapshot instead of the diffs.
+pub const HUB_CAPACITY: usize = 256;
+
+/// A diff waits this long for all its builds before the built part goes out.
+const PARTIAL_AFTER: Duration = Duration::from_millis(100);
+
+/// The daemon's side: keeps outputs, publishes snapshots, sends diffs to the hub.
+pub struct Live {
+    snapshot: Snapshot,
+    outputs: HashMap<String, Vec<Arc<Rendered>>>,
+    /// A diff not yet sent: some module it names is still being built.
+    pending: Option<(Diff, Instant)>,
+    dirty: bool,
+    snapshots: watch::Sender<Arc<Snapshot>>,
+    hub: broadcast::Sender<Arc<str>>,
+}
+
+impl Live {
+    pub fn new(snapshots: watch::Sender<Arc<Snapshot>>, hub: broadcast::Sender<Arc<str>>) -> Live {
+        Live {
+            snapshot: Snapshot::default(),
+            outputs: HashMap::new(),
+            pending: None,
+            dirty: false,
+            snapshots,
+            hub,
+        }
+    }
+
+    /// The engine accepted a build: it is the module's output at `version`.
+    pub fn built(&mut self, module: &str, version: &str, built: &Built) {
+        let list = self.outputs.entry(module.to_string()).or_default();
+        list.retain(|r| r.version != version);
+        list.push(Arc::new(Rendered::new(version, built)));
+        if list.len() > HISTORY {
+            list.remove(0);
+        }
+        self.dirty = true;
+    }
+
+    /// The project (re)loaded: where its files are served from.
+    pub fn mounts(&mut self, mounts: Vec<(String, String)>) {
+        let mut mounts = mounts;
+        mounts.sort_by(|a, b| b.0.len().cmp(&a.0.len()).then(a.cmp(b)));
+        mounts.dedup();
+        self.snapshot.mounts = Arc::new(mounts);
+        self.dirty = true;
+    }
+
+    /// A published diff (its `seq` set): sent to the hub once its builds are done.
+    pub fn diff(&mut self, diff: &Diff) {
+        for name in &diff.removed {
+            self.outputs.remove(name);
+        }
+        match &mut self.pending {
+            Some((pending, _)) => pending.then(diff.clone()),
+            None => self.pending = Some((diff.clone(), Instant::now())),
+        }
+        if let Some((p, _)) = &mut self.pending {
+            p.seq = diff.seq;
+        }
+        self.dirty = true;
+    }
+
+    /// Publishes a new snapshot if anything changed, then sends what of the
+    /// pending diff is built.
+    pub fn publish(&mut self, registry: &Registry, seq: u64, ready: bool) {
+        if !self.dirty && self.snapshot.ready == ready {
+            return;
+        }
+        self.dirty = false;
+        let mut registry = registry.clone();
+        registry.seq = seq;
+        self.snapshot.ready = ready;
+        self.snapshot.registry = Arc::new(registry);
+        self.snapshot.outputs = Arc::new(self.outputs.clone());
+        self.snapshots.send_replace(Arc::new(self.snapshot.clone()));
+        self.flush();
+    }
+
+    fn flush(&mut self) {
+        let Some((mut diff, since)) = self.pending.take() else {
+            return;
+        };
+        let snap = &self.snapshot;
+        let built =
+            |name: &str| !snap.registry.modules.contains_key(name) || snap.current(name).is_some();
+        let names: Vec<String> = diff
+            .changed
+            .keys()
+            .chain(diff.added.keys())
+            .chain(diff.states.keys())
+            .cloned()
+            .collect();
+        let (done, waiting): (Vec<String>, Vec<String>) = names.into_iter().partition(|n| built(n));
+        if waiting.is_empty() {
+            let message = snap.diff_message(&diff);
+            self.send(&message);
+            return;
+        }
+        if since.elapsed() < PARTIAL_AFTER || done.is_empty() {
+            self.pending = Some((diff, since));
+            return;
+        }
+        // A long rebuild (a shared file): send what is built, keep the rest.
+        let mut part = Diff {
+            seq: diff.seq,
+            removed: std::mem::take(&mut diff.removed),
+            ..Diff::default()
+        };
+        for name in done {
+            if let Some(c) = diff.changed.shift_remove(&name) {
+                part.changed.insert(name.clone(), c);
+            }
+            if let Some(v) = diff.added.shift_remove(&name) {
+                part.added.insert(name.clone(), v);
+            }
+            if let Some(s) = diff.states.shift_remove(&name) {
+                part.states.insert(name, s);
+            }
+        }
+        let message = snap.diff_message(&part);
+        self.send(&message);
+        self.pending = Some((diff, Instant::now()));
+    }
+
+    fn send(&self, message: &Value) {
+        let text: Arc<str> = Arc::from(message.to_string());
+        // No receivers is fine: no tab is open.
+        let _ = self.hub.send(text);
+    }
+}

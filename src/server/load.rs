@@ -1,0 +1,350 @@
+//! load.php semantics (pure): packed module names, the request's parameters,
+//! the caching decision and the JavaScript or CSS body.
+
+use std::fmt::Write as _;
+
+use indexmap::IndexMap;
+use serde::Serialize;
+
+use super::live::{Rendered, Snapshot};
+use crate::version;
+
+/// Expands a packed `modules=` value (RESOURCELOADER.md §4.2, expandModuleNames).
+pub fn expand(packed: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    for group in packed.split('|') {
+        if !group.contains(',') {
+            out.push(group.to_string());
+            continue;
+        }
+        match group.rfind('.') {
+            None => out.extend(group.split(',').map(str::to_string)),
+            Some(dot) => {
+                let prefix = &group[..dot];
+                out.extend(
+                    group[dot + 1..]
+                        .split(',')
+                        .map(|suffix| format!("{prefix}.{suffix}")),
+                );
+            }
+        }
+    }
+    out
+}
+
+/// Packs names as the client does (RESOURCELOADER.md §4.2, buildModulesString):
+/// suffixes grouped by prefix in order of first appearance. Callers sort.
+pub fn pack<S: AsRef<str>>(names: &[S]) -> String {
+    let mut groups: IndexMap<&str, Vec<&str>> = IndexMap::new();
+    for name in names {
+        let name = name.as_ref();
+        let (prefix, suffix) = match name.rfind('.') {
+            Some(dot) => (&name[..dot], &name[dot + 1..]),
+            None => ("", name),
+        };
+        groups.entry(prefix).or_default().push(suffix);
+    }
+    groups
+        .iter()
+        .map(|(prefix, suffixes)| {
+            let joined = suffixes.join(",");
+            if prefix.is_empty() {
+                joined
+            } else {
+                format!("{prefix}.{joined}")
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("|")
+}
+
+/// What `only=` asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Only {
+    All,
+    Scripts,
+    Styles,
+}
+
+/// The parameters of a `/load` request that change its answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Request {
+    pub modules: Vec<String>,
+    pub only: Only,
+    /// `Some` (even empty) when the request is versioned.
+    pub version: Option<String>,
+    pub debug: bool,
+}
+
+impl Request {
+    /// From query pairs, already percent-decoded.
+    pub fn from_query<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> Request {
+        let mut r = Request {
+            modules: Vec::new(),
+            only: Only::All,
+            version: None,
+            debug: false,
+        };
+        for (key, value) in pairs {
+            match key {
+                "modules" if !value.is_empty() => r.modules = expand(value),
+                "only" => {
+                    r.only = match value {
+                        "scripts" => Only::Scripts,
+                        "styles" => Only::Styles,
+                        _ => Only::All,
+                    }
+                }
+                "version" => r.version = Some(value.to_string()),
+                "debug" => r.debug = matches!(value, "true" | "1" | "2"),
+                _ => {}
+            }
+        }
+        r
+    }
+}
+
+/// How a response may be cached (INTERFACE.md "Caching").
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Caching {
+    /// The version asked for is the current one and nothing is wrong: days, immutable.
+    Long,
+    /// Anything else: never stored.
+    NoStore,
+}
+
+impl Caching {
+    pub fn header(self) -> &'static str {
+        match self {
+            Caching::Long => "public, max-age=2592000, s-maxage=2592000, immutable",
+            Caching::NoStore => "no-store",
+        }
+    }
+}
+
+/// What the server knows about the requested modules before building anything.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Plan {
+    /// The combined version of the known modules, in request order.
+    pub combined: String,
+    pub etag: String,
+    pub caching: Caching,
+    /// Requested names the registry does not know.
+    pub missing: Vec<String>,
+    /// Requested modules in state `error`.
+    pub errors: Vec<String>,
+}
+
+pub fn plan(req: &Request, snap: &Snapshot) -> Plan {
+    let mut versions = Vec::new();
+    let mut missing = Vec::new();
+    let mut errors = Vec::new();
+    for name in &req.modules {
+        match snap.registry.modules.get(name) {
+            Some(entry) => {
+                versions.push(entry.version.as_str());
+                if entry.error.is_some() {
+                    errors.push(name.clone());
+                }
+            }
+            None => missing.push(name.clone()),
+        }
+    }
+    let combined = version::combined(versions);
+    let faulty = !missing.is_empty() || !errors.is_empty();
+    let etag = if faulty {
+        format!("W/\"{combined}_with_errors\"")
+    } else {
+        format!("W/\"{combined}\"")
+    };
+    let caching = match &req.version {
+        Some(v) if *v == combined && !faulty && !req.debug => Caching::Long,
+        _ => Caching::NoStore,
+    };
+    Plan {
+        combined,
+        etag,
+        caching,
+        missing,
+        errors,
+    }
+}
+
+/// Whether an `If-None-Match` value holds this ETag (exact match in the list, or `*`).
+pub fn not_modified(if_none_match: &str, etag: &str) -> bool {
+    if_none_match
+        .split(',')
+        .map(str::trim)
+        .any(|t| t == etag || t == "*")
+}
+
+fn json<T: Serialize + ?Sized>(v: &T) -> String {
+    let s = serde_json::to_string(v).expect("JSON values serialise");
+    // As ResourceLoader: no raw `<`, `>`, `&` inside a script (JSON_HEX_TAG | JSON_HEX_AMP).
+    s.replace('<', "\\u003C")
+        .replace('>', "\\u003E")
+        .replace('&', "\\u0026")
+}
+
+/// The `mw.loader.impl(...)` line of one module, trailing empty parts dropped.
+fn impl_line(name: &str, r: &Rendered) -> String {
+    let mut parts: Vec<String> = vec![
+        json(&format!("{name}@{}", r.version)),
+        r.script.clone().unwrap_or_else(|| "null".into()),
+    ];
+    let empty = |s: &str| matches!(s, "null" | "{}" | "[]");
+    parts.push(if r.styles.is_empty() {
+        "{}".into()
+    } else {
+        format!("{{\"css\":{}}}", json(&r.styles))
+    });
+    parts.push(json(&r.messages));
+    parts.push(json(&r.templates));
+    parts.push(match &r.deprecated {
+        Some(d) => json(d),
+        None => "null".into(),
+    });
+    while parts.len() > 1 && empty(parts.last().expect("not empty")) {
+        parts.pop();
+    }
+    format!(
+        "mw.loader.impl(function(){{return[{}];}});\n",
+        parts.join(",")
+    )
+}
+
+/// The JavaScript answer: one `impl` per built module in request order, the
+/// part hashes for live reload, then the states of missing and broken modules.
+pub fn script_body(req: &Request, snap: &Snapshot, plan: &Plan) -> String {
+    let mut out = String::new();
+    let mut parts = IndexMap::new();
+    let mut states: IndexMap<&str, &str> = IndexMap::new();
+    for name in &plan.missing {
+        states.insert(name, "missing");
+    }
+    for name in &req.modules {
+        if plan.missing.contains(name) || plan.errors.contains(name) {
+            continue;
+        }
+        let Some(r) = snap.current(name) else {
+            continue;
+        };
+        if req.only == Only::Scripts && r.is_plain_script() {
+            if let Some(src) = &r.plain_source {
+                out.push_str(src);
+                out.push('\n');
+            }
+            states.insert(name, "ready");
+            continue;
+        }
+        out.push_str(&impl_line(name, r));
+        parts.insert(name.as_str(), &r.parts);
+    }
+    if !parts.is_empty() {
+        let _ = writeln!(
+            out,
+            "mw.loader.rldev&&mw.loader.rldev.parts({});",
+            json(&parts)
+        );
+    }
+    for name in &plan.errors {
+        states.insert(name, "error");
+    }
+    if !states.is_empty() {
+        let _ = writeln!(out, "mw.loader.state({});", json(&states));
+    }
+    for name in &plan.errors {
+        let message = snap
+            .registry
+            .modules
+            .get(name)
+            .and_then(|e| e.error.clone())
+            .unwrap_or_default();
+        let text = format!("rldev: module {name} is in error: {message}");
+        let _ = writeln!(
+            out,
+            "/* {} */\nif(window.console&&console.error){{console.error({});}}",
+            text.replace("*/", "* /"),
+            json(&text)
+        );
+    }
+    if req.modules.is_empty() {
+        out.push_str("/* rldev: no modules were requested. */\n");
+    }
+    out
+}
+
+/// The CSS answer (`only=styles`): each module's CSS, after a comment naming
+/// modules that could not be delivered.
+pub fn styles_body(req: &Request, snap: &Snapshot, plan: &Plan) -> String {
+    let mut out = String::new();
+    if !plan.missing.is_empty() || !plan.errors.is_empty() {
+        let mut problems: IndexMap<&str, &str> = IndexMap::new();
+        for n in &plan.missing {
+            problems.insert(n, "missing");
+        }
+        for n in &plan.errors {
+            problems.insert(n, "error");
+        }
+        let _ = writeln!(
+            out,
+            "/* Problematic modules: {} */",
+            json(&problems).replace("*/", "* /")
+        );
+    }
+    for name in &req.modules {
+        if plan.errors.contains(name) {
+            continue;
+        }
+        if let Some(r) = snap.current(name) {
+            for css in &r.styles {
+                out.push_str(css);
+                out.push('\n');
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn expands_packed_names_as_resourceloader() {
+        assert_eq!(
+            expand("foo|foo.baz,bar|baz.quux"),
+            ["foo", "foo.baz", "foo.bar", "baz.quux"]
+        );
+        assert_eq!(expand("jquery,mediawiki.util"), ["jquery,mediawiki.util"]);
+        assert_eq!(expand("a,b"), ["a", "b"]);
+        assert_eq!(expand("foo|"), ["foo", ""]);
+        assert_eq!(expand("foo.bar,"), ["foo.bar", "foo."]);
+        assert_eq!(
+            expand("ext.demo.a,b|jquery"),
+            ["ext.demo.a", "ext.demo.b", "jquery"]
+        );
+    }
+
+    #[test]
+    fn packs_names_as_the_client() {
+        assert_eq!(
+            pack(&["foo", "foo.baz", "baz.quux", "foo.bar"]),
+            "foo|foo.baz,bar|baz.quux"
+        );
+        assert_eq!(
+            pack(&["ext.demo.a", "ext.demo.b", "jquery"]),
+            "ext.demo.a,b|jquery"
+        );
+        let names = ["a.b.c", "a.b.d", "x", "y"];
+        assert_eq!(expand(&pack(&names)), names);
+    }
+
+    #[test]
+    fn if_none_match_is_an_exact_list_match() {
+        assert!(not_modified("W/\"abc\"", "W/\"abc\""));
+        assert!(not_modified("\"x\", W/\"abc\"", "W/\"abc\""));
+        assert!(!not_modified("W/\"abcd\"", "W/\"abc\""));
+        assert!(!not_modified("W/\"abc_with_errors\"", "W/\"abc\""));
+    }
+}

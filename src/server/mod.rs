@@ -1,0 +1,251 @@
+//! The HTTP server of `rldev serve`: routes, caching headers, safety checks.
+//! Handlers read immutable [`Snapshot`]s that the daemon loop publishes.
+
+pub mod live;
+pub mod load;
+pub mod run;
+pub mod safety;
+pub mod startup;
+
+use std::collections::HashSet;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::{Query, Request, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use tokio::sync::{broadcast, watch};
+
+use crate::build::remap::short_md5;
+pub use live::{Live, Snapshot};
+use load::{Caching, Only};
+
+/// What every handler shares.
+#[derive(Clone)]
+pub struct AppState {
+    pub snapshots: watch::Receiver<Arc<Snapshot>>,
+    pub hub: broadcast::Sender<Arc<str>>,
+    /// The project root: no file outside it is ever served.
+    pub root: Arc<PathBuf>,
+    /// The host the server is bound to (besides `localhost` and loopback addresses).
+    pub host: Arc<str>,
+}
+
+/// How long a request waits for the first full build or for a module's rebuild.
+const BUILD_WAIT: Duration = Duration::from_secs(60);
+
+pub fn app(state: AppState) -> Router {
+    Router::new()
+        .route("/", get(page))
+        .route("/startup", get(startup))
+        .route("/registry.json", get(registry))
+        .route("/load", get(load))
+        .route("/load.php", get(load))
+        .route("/ws", get(crate::hub::ws))
+        .fallback(asset)
+        .layer(middleware::from_fn_with_state(state.clone(), check_host))
+        .with_state(state)
+}
+
+/// Refuses requests whose `Host` is not this server (DNS rebinding).
+async fn check_host(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let host = req
+        .headers()
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .or_else(|| req.uri().authority().map(|a| a.as_str()));
+    match host {
+        Some(h) if safety::host_allowed(h, &state.host) => next.run(req).await,
+        _ => (
+            StatusCode::FORBIDDEN,
+            no_store(),
+            "rldev: this Host is not served (only the bound host, localhost and loopback addresses)\n",
+        )
+            .into_response(),
+    }
+}
+
+fn no_store() -> [(header::HeaderName, &'static str); 1] {
+    [(header::CACHE_CONTROL, "no-store")]
+}
+
+impl AppState {
+    /// The newest snapshot for which `ok` holds, waiting for the daemon up to
+    /// [`BUILD_WAIT`]; after that, the newest one.
+    pub async fn snapshot_when(&self, ok: impl Fn(&Snapshot) -> bool) -> Arc<Snapshot> {
+        let mut rx = self.snapshots.clone();
+        let wait = rx.wait_for(|s| s.ready && ok(s));
+        match tokio::time::timeout(BUILD_WAIT, wait).await {
+            Ok(Ok(s)) => s.clone(),
+            _ => self.snapshots.borrow().clone(),
+        }
+    }
+
+    pub async fn ready_snapshot(&self) -> Arc<Snapshot> {
+        self.snapshot_when(|_| true).await
+    }
+}
+
+#[derive(serde::Deserialize)]
+struct PageQuery {
+    modules: Option<String>,
+}
+
+async fn page(State(state): State<AppState>, Query(q): Query<PageQuery>) -> Response {
+    let snap = state.ready_snapshot().await;
+    let modules: Vec<String> = q
+        .modules
+        .as_deref()
+        .unwrap_or("")
+        .split(',')
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+        .collect();
+    (
+        [
+            (header::CONTENT_TYPE, "text/html; charset=utf-8"),
+            (header::CACHE_CONTROL, "no-store"),
+        ],
+        startup::page_html(&snap, &modules),
+    )
+        .into_response()
+}
+
+async fn startup(State(state): State<AppState>) -> Response {
+    let snap = state.ready_snapshot().await;
+    (
+        [
+            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (header::CACHE_CONTROL, "no-store"),
+        ],
+        startup::startup_js(&snap),
+    )
+        .into_response()
+}
+
+async fn registry(State(state): State<AppState>) -> Response {
+    let snap = state.ready_snapshot().await;
+    (
+        [
+            (header::CONTENT_TYPE, "application/json"),
+            (header::CACHE_CONTROL, "no-store"),
+        ],
+        crate::report::registry_json(&snap.registry) + "\n",
+    )
+        .into_response()
+}
+
+async fn load(
+    State(state): State<AppState>,
+    Query(pairs): Query<Vec<(String, String)>>,
+    headers: HeaderMap,
+) -> Response {
+    let req = load::Request::from_query(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+    // Every requested module that is known and not broken must be built at its current version.
+    let snap = state
+        .snapshot_when(|s| {
+            req.modules.iter().all(|m| match s.registry.modules.get(m) {
+                Some(e) => e.error.is_some() || s.current(m).is_some(),
+                None => true,
+            })
+        })
+        .await;
+    let plan = load::plan(&req, &snap);
+    let mut head = HeaderMap::new();
+    let content_type = if req.only == Only::Styles {
+        "text/css; charset=utf-8"
+    } else {
+        "text/javascript; charset=utf-8"
+    };
+    head.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    head.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static(plan.caching.header()),
+    );
+    if let Ok(etag) = HeaderValue::from_str(&plan.etag) {
+        head.insert(header::ETAG, etag);
+    }
+    if req.only == Only::Styles {
+        head.insert(
+            header::ACCESS_CONTROL_ALLOW_ORIGIN,
+            HeaderValue::from_static("*"),
+        );
+    }
+    let inm = headers
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok());
+    if !req.debug && inm.is_some_and(|v| load::not_modified(v, &plan.etag)) {
+        return (StatusCode::NOT_MODIFIED, head).into_response();
+    }
+    let body = match req.only {
+        Only::Styles => load::styles_body(&req, &snap, &plan),
+        _ => load::script_body(&req, &snap, &plan),
+    };
+    (head, body).into_response()
+}
+
+/// Images and other files the built CSS references, under their module's URL folder.
+async fn asset(State(state): State<AppState>, uri: Uri) -> Response {
+    let snap = state.ready_snapshot().await;
+    let known: HashSet<&str> = snap
+        .registry
+        .modules
+        .values()
+        .flat_map(|e| e.files.iter().map(String::as_str))
+        .collect();
+    let refused = |r: safety::Refused| {
+        let (status, text) = match r {
+            safety::Refused::Forbidden => (
+                StatusCode::FORBIDDEN,
+                "rldev: refused: outside the project\n",
+            ),
+            safety::Refused::NotFound => (StatusCode::NOT_FOUND, "rldev: not found\n"),
+        };
+        (status, no_store(), text).into_response()
+    };
+    let rel = match safety::asset_path(uri.path(), &snap.mounts, |p| known.contains(p)) {
+        Ok(rel) => rel,
+        Err(r) => return refused(r),
+    };
+    let file = match safety::inside_root(&state.root, &rel) {
+        Ok(f) => f,
+        Err(r) => return refused(r),
+    };
+    let Ok(bytes) = tokio::fs::read(&file).await else {
+        return refused(safety::Refused::NotFound);
+    };
+    // `?<hash>` as the CSS carries it: cacheable only while it names this content.
+    let caching = match uri.query() {
+        Some(q) if q == short_md5(&bytes) => Caching::Long,
+        _ => Caching::NoStore,
+    };
+    Response::builder()
+        .header(header::CONTENT_TYPE, content_type(&rel))
+        .header(header::CACHE_CONTROL, caching.header())
+        .header(header::X_CONTENT_TYPE_OPTIONS, "nosniff")
+        .body(Body::from(bytes))
+        .expect("static headers are valid")
+}
+
+fn content_type(path: &str) -> &'static str {
+    let ext = path.rsplit('.').next().unwrap_or("").to_ascii_lowercase();
+    match ext.as_str() {
+        "svg" => "image/svg+xml",
+        "png" => "image/png",
+        "gif" => "image/gif",
+        "jpg" | "jpeg" => "image/jpeg",
+        "webp" => "image/webp",
+        "ico" => "image/x-icon",
+        "woff2" => "font/woff2",
+        "woff" => "font/woff",
+        "ttf" => "font/ttf",
+        "otf" => "font/otf",
+        "css" => "text/css; charset=utf-8",
+        _ => "application/octet-stream",
+    }
+}

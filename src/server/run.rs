@@ -1,0 +1,85 @@
+//! `rldev serve`: binds the socket, runs the daemon loop on its own thread
+//! and the HTTP server on tokio.
+
+use std::net::TcpListener;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use tokio::sync::{broadcast, watch};
+
+use super::live::HUB_CAPACITY;
+use super::{AppState, Live, Snapshot, app};
+use crate::commands::Fatal;
+use crate::daemon::{self, Serving};
+use crate::disk::{DiskSource, Located};
+use crate::project::Project;
+
+pub const DEFAULT_HOST: &str = "127.0.0.1";
+pub const DEFAULT_PORT: u16 = 8080;
+
+/// Runs until interrupted. A busy port or an unreadable project stops start-up.
+pub fn serve(
+    located: Located,
+    host: Option<String>,
+    port: Option<u16>,
+    json: bool,
+) -> Result<i32, Fatal> {
+    let source = DiskSource {
+        root: located.root.clone(),
+    };
+    let project = Project::load(&located.inputs, &source).map_err(|e| Fatal(e.to_string()))?;
+    let host = host
+        .or_else(|| project.config.server.host.clone())
+        .unwrap_or_else(|| DEFAULT_HOST.to_string());
+    let port = port.or(project.config.server.port).unwrap_or(DEFAULT_PORT);
+    let listener = TcpListener::bind((host.as_str(), port)).map_err(|e| {
+        Fatal(format!(
+            "cannot listen on {host}:{port}: {e} (another server running? try --port {})",
+            if port == 0 { 0 } else { port.wrapping_add(1) }
+        ))
+    })?;
+    listener
+        .set_nonblocking(true)
+        .map_err(|e| Fatal(format!("socket: {e}")))?;
+    let addr = listener
+        .local_addr()
+        .map_err(|e| Fatal(format!("socket: {e}")))?;
+    let url_host = if addr.is_ipv6() {
+        format!("[{}]", addr.ip())
+    } else {
+        addr.ip().to_string()
+    };
+    let url = format!("http://{url_host}:{}/", addr.port());
+
+    let (snapshots_tx, snapshots_rx) = watch::channel(Arc::new(Snapshot::default()));
+    let (hub, _) = broadcast::channel(HUB_CAPACITY);
+    let state = AppState {
+        snapshots: snapshots_rx,
+        hub: hub.clone(),
+        root: Arc::new(PathBuf::from(&located.root)),
+        host: Arc::from(host.as_str()),
+    };
+    let serving = Serving {
+        live: Live::new(snapshots_tx, hub),
+        url,
+    };
+    let daemon = std::thread::Builder::new()
+        .name("rldev-daemon".into())
+        .spawn(move || daemon::run(located, project, json, Some(serving)))
+        .map_err(|e| Fatal(format!("cannot start the daemon thread: {e}")))?;
+
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| Fatal(format!("cannot start the runtime: {e}")))?;
+    runtime.block_on(async move {
+        let listener = tokio::net::TcpListener::from_std(listener)
+            .map_err(|e| Fatal(format!("socket: {e}")))?;
+        axum::serve(listener, app(state))
+            .await
+            .map_err(|e| Fatal(format!("server: {e}")))
+    })?;
+    let _ = daemon.join();
+    Ok(0)
+}
