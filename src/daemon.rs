@@ -311,10 +311,12 @@ impl Daemon {
         if !diff.is_empty() {
             self.seq += 1;
             diff.seq = self.seq;
-            self.printer.diff(&diff);
+            // The server sees the new registry before anyone reads the diff line.
             if let Some(s) = &mut self.serving {
                 s.live.diff(&diff);
             }
+            self.publish_snapshot();
+            self.printer.diff(&diff);
         }
         if let Some((files, started)) = batch
             && !diff.is_empty()

@@ -146,13 +146,13 @@ async fn load(
     headers: HeaderMap,
 ) -> Response {
     let req = load::Request::from_query(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())));
-    // Every requested module that is known and not broken must be built at its current version.
+    // Every requested module that is known must be built at its current
+    // version (its state, too, comes from that build).
     let snap = state
         .snapshot_when(|s| {
-            req.modules.iter().all(|m| match s.registry.modules.get(m) {
-                Some(e) => e.error.is_some() || s.current(m).is_some(),
-                None => true,
-            })
+            req.modules
+                .iter()
+                .all(|m| !s.registry.modules.contains_key(m) || s.current(m).is_some())
         })
         .await;
     let plan = load::plan(&req, &snap);

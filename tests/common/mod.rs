@@ -2,6 +2,8 @@
 
 #![allow(dead_code)]
 
+pub mod serve;
+
 use std::path::{Path, PathBuf};
 
 /// A case file: an initial tree (`-- path --` sections), then steps (`>>> command`).
