@@ -4,7 +4,7 @@
 use std::collections::BTreeSet;
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender, channel};
+use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender, TryRecvError, channel};
 use std::time::{Duration, Instant};
 
 use crate::build::Built;
@@ -134,50 +134,57 @@ impl Daemon {
         let mut batch: BTreeSet<PathBuf> = BTreeSet::new();
         let mut rescan = false;
         let mut batch_start = Instant::now();
+        let mut last_path = Instant::now();
         loop {
-            let event = if batch.is_empty() && !rescan && self.root_lost {
-                match rx.recv_timeout(ROOT_POLL) {
-                    Ok(e) => e,
-                    Err(RecvTimeoutError::Timeout) => {
-                        if self.located.root.is_dir() {
-                            // The root is back (deleted and recreated): watch it again, look at everything.
-                            self.watcher.forget(&self.located.root);
-                            self.watcher.watch(&self.located.root, true);
-                            self.root_lost = false;
-                            rescan = true;
-                            batch_start = Instant::now();
+            // A batch settles after QUIET without file events (build results
+            // do not count), or after MAX_BATCH in all.
+            let deadline = (!batch.is_empty() || rescan)
+                .then(|| (last_path + QUIET).min(batch_start + MAX_BATCH));
+            if deadline.is_some_and(|d| Instant::now() >= d) {
+                let paths = std::mem::take(&mut batch);
+                self.apply_batch(paths, std::mem::take(&mut rescan), batch_start);
+                continue;
+            }
+            let event = match rx.try_recv() {
+                Ok(e) => e,
+                Err(TryRecvError::Disconnected) => return,
+                Err(TryRecvError::Empty) => {
+                    // Caught up: now the server may see the new state.
+                    self.publish_snapshot();
+                    let wait = match deadline {
+                        Some(d) => Some(d.saturating_duration_since(Instant::now())),
+                        None if self.root_lost => Some(ROOT_POLL),
+                        None => None,
+                    };
+                    let next = match wait {
+                        Some(w) => rx.recv_timeout(w),
+                        None => rx.recv().map_err(|_| RecvTimeoutError::Disconnected),
+                    };
+                    match next {
+                        Ok(e) => e,
+                        Err(RecvTimeoutError::Timeout) => {
+                            if deadline.is_none() {
+                                self.look_for_lost_root(&mut rescan, &mut batch_start);
+                            }
+                            continue;
                         }
-                        continue;
+                        Err(RecvTimeoutError::Disconnected) => return,
                     }
-                    Err(RecvTimeoutError::Disconnected) => return,
-                }
-            } else if batch.is_empty() && !rescan {
-                match rx.recv() {
-                    Ok(e) => e,
-                    Err(_) => return,
-                }
-            } else {
-                let left = MAX_BATCH.saturating_sub(batch_start.elapsed()).min(QUIET);
-                match rx.recv_timeout(left) {
-                    Ok(e) => e,
-                    Err(RecvTimeoutError::Timeout) => {
-                        let paths = std::mem::take(&mut batch);
-                        self.apply_batch(paths, std::mem::take(&mut rescan), batch_start);
-                        self.publish_snapshot();
-                        continue;
-                    }
-                    Err(RecvTimeoutError::Disconnected) => return,
                 }
             };
             match event {
                 Event::Paths(paths) => {
-                    if batch.is_empty() {
+                    if batch.is_empty() && !rescan {
                         batch_start = Instant::now();
                     }
+                    last_path = Instant::now();
                     batch.extend(paths);
                 }
                 Event::Rescan => {
-                    batch_start = Instant::now();
+                    if batch.is_empty() && !rescan {
+                        batch_start = Instant::now();
+                    }
+                    last_path = Instant::now();
                     rescan = true;
                 }
                 Event::WatchError(e) => eprintln!("rldev: watching: {e}"),
@@ -204,7 +211,18 @@ impl Daemon {
                 self.printer
                     .ready(self.engine.registry(), started.elapsed(), url);
             }
-            self.publish_snapshot();
+        }
+    }
+
+    /// While the root folder is gone: when it is back (deleted and recreated),
+    /// watch it again and look at everything.
+    fn look_for_lost_root(&mut self, rescan: &mut bool, batch_start: &mut Instant) {
+        if self.root_lost && self.located.root.is_dir() {
+            self.watcher.forget(&self.located.root);
+            self.watcher.watch(&self.located.root, true);
+            self.root_lost = false;
+            *rescan = true;
+            *batch_start = Instant::now();
         }
     }
 

@@ -207,14 +207,36 @@ function receiveLine() {
 
 // ------------------------------------------------------------- compile session
 
-/** Per-compile protocol state: request id, prefix mappings, pending import. */
+/**
+ * Per-compile state: request id, prefix mappings, pending import, and what
+ * settling pure forms needs (the import manager, the Less texts loaded).
+ */
 class CompileSession {
     constructor(id, prefixes) {
         this.id = id;
         this.prefixKeys = Object.keys(prefixes).sort((a, b) => b.length - a.length);
         this.prefixes = prefixes;
         this.pendingImport = null;
-        this.stats = { cacheCopies: 0, cachePlansBuilt: 0 };
+        this.importManager = null;
+        this.lessTexts = [];  // [{text, pureRoot}]: every text loaded as Less, but reused trees
+        this.pureRoots = [];
+        this.stats = { cacheCopies: 0, cachePlansBuilt: 0, pureCopies: 0, pureDowngrades: 0 };
+    }
+
+    /** Records a text loaded for an import (pureRoot: the pure form served for it, or null). */
+    noteLessText(text, pureRoot) {
+        this.lessTexts.push({ text, pureRoot });
+    }
+
+    /** Called before evaluation, when every text of the compile is known. */
+    settlePureRoots() {
+        if (!this.pureRoots.length) { return; }
+        const im = this.importManager;
+        const main = im && im.contents[im.rootFilename];
+        const texts = this.lessTexts.concat([{ text: typeof main === 'string' ? main : '@plugin', pureRoot: null }]);
+        for (const pureRoot of this.pureRoots) {
+            pureRoot.settle(texts);
+        }
     }
 
     /** Maps "key/rest" to "folder/rest" for the longest matching prefix key. */
@@ -336,8 +358,12 @@ class ProtocolFileManager extends less.AbstractFileManager {
             return { contents: found.bytes, filename: found.filename };
         }
         let contents = found.bytes.toString('utf8');
+        const reused = pending !== null && reusesLoadedTree(pending, found.filename);
         if (pending && this.cache) {
-            contents = this.cache.prefill(pending, found.filename, contents, this, this.session.stats);
+            contents = this.cache.prefill(pending, found.filename, contents, this, this.session);
+        }
+        if (!reused) {
+            this.session.noteLessText(contents, pending && pending.pureRoot);
         }
         return { contents, filename: found.filename };
     }
@@ -365,6 +391,14 @@ class ProtocolFileManager extends less.AbstractFileManager {
     }
 }
 
+/** Whether import-manager will reuse the tree it already holds for this import (as it decides). */
+function reusesLoadedTree(pending, filename) {
+    const { importManager, importOptions } = pending;
+    const loaded = importManager.files[filename];
+    return Boolean(loaded) && !loaded.options.multiple && !importOptions.multiple &&
+        !importOptions.inline && !importOptions.isPlugin;
+}
+
 function joinCandidate(dir, filename) {
     if (!dir) { return filename; }
     return dir.startsWith('#') ? dir.slice(1) + filename : path.join(dir, filename);
@@ -381,6 +415,8 @@ class RldevPlugin {
     install(lessInstance, pluginManager) {
         pluginManager.addFileManager(this.fileManager);
         hookImportManager(lessInstance.importManager, this.session, this.cache);
+        const session = this.session;
+        pluginManager.addVisitor({ isPreEvalVisitor: true, run() { session.settlePureRoots(); } });
     }
 }
 
@@ -392,9 +428,12 @@ class RldevPlugin {
  */
 function hookImportManager(importManager, session, cache) {
     if (!importManager) { return; }
+    session.importManager = importManager;
     const originalPush = importManager.push;
     importManager.push = function push(importPath, tryAppendExtension, currentFileInfo, importOptions, callback) {
-        const pending = { path: importPath, importManager: this, currentFileInfo, importOptions, planWanted: null };
+        const pending = {
+            path: importPath, importManager: this, currentFileInfo, importOptions, planWanted: null, pureRoot: null
+        };
         const onParsed = function (e, root) {
             if (pending.planWanted && !e && root) {
                 cache.learn(pending.planWanted, root);
@@ -489,7 +528,7 @@ const MAX_CACHED_FILES = 5000;
  */
 class ParseCache {
     constructor() {
-        this.entries = new Map(); // resolved filename -> { text, plan | null }
+        this.entries = new Map(); // resolved filename -> { text, plan | null, pure }
     }
 
     /**
@@ -498,20 +537,45 @@ class ParseCache {
      * parser would have stored it (import-manager keeps it for error
      * messages), else the file's contents unchanged.
      */
-    prefill(pending, filename, contents, fileManager, stats) {
+    prefill(pending, filename, contents, fileManager, session) {
         if (!isCacheableImport(pending, filename, contents)) { return contents; }
         const text = normalizedImportText(contents);
         if (text.startsWith('\uFEFF')) { return contents; }
         const entry = this.entries.get(filename);
+        const stats = session.stats;
         if (!entry || entry.text !== text) {
             pending.planWanted = { filename, text, stats };
             return contents;
         }
         if (!entry.plan) { return contents; }
-        const root = entry.plan.instantiate(importedFileInfo(pending, filename, fileManager));
+        const fileInfo = importedFileInfo(pending, filename, fileManager);
+        const pure = this.pureFormOf(entry, filename);
+        let root;
+        if (pure) {
+            root = pure.plan.instantiate(fileInfo);
+            pending.pureRoot = new PureRoot(root, entry.plan, fileInfo, pure.bindings, stats);
+            session.pureRoots.push(pending.pureRoot);
+            stats.pureCopies++;
+        } else {
+            root = entry.plan.instantiate(fileInfo);
+        }
         pending.importManager.files[filename] = { root, options: pending.importOptions };
         stats.cacheCopies++;
         return text;
+    }
+
+    /** The entry's pre-evaluated form (see PureRoot), worked out on first use; null if none. */
+    pureFormOf(entry, filename) {
+        if (!pureEnabled) { return null; }
+        if (entry.pure === undefined) {
+            entry.pure = null;
+            try {
+                entry.pure = pureFormFor(entry.plan, filename);
+            } catch (e) {
+                debug(`no pre-evaluated form (${e && e.message}): ${filename}`);
+            }
+        }
+        return entry.pure;
     }
 
     /** Records the plan for a tree less.js parsed from want.text (never throws). */
@@ -523,11 +587,233 @@ class ParseCache {
             debug(`not cached (${e && e.message}): ${want.filename}`);
         }
         this.entries.delete(want.filename);
-        this.entries.set(want.filename, { text: want.text, plan });
+        this.entries.set(want.filename, { text: want.text, plan, pure: undefined });
         if (this.entries.size > MAX_CACHED_FILES) {
             this.entries.delete(this.entries.keys().next().value);
         }
         want.stats.cachePlansBuilt++;
+    }
+}
+
+// ---------------------------------------------- pre-evaluated variable files
+//
+// A file made only of variable declarations (a typical "variables.less")
+// costs each compile a copy of its tree plus the eager evaluation of every
+// declaration, although the results are nearly always the same. Such a file
+// gets a second plan, of its declarations already evaluated (its "pure
+// form"); a compile may use that instead when that gives the same result.
+//
+// Why it does: less.js evaluates the original declarations once eagerly
+// where the file is imported, and again (lazily, in the caller's scope)
+// whenever a variable lookup finds one of them. Evaluating a pure value
+// gives the same result everywhere if (1) every node of it is a literal, a
+// variable, + - * arithmetic, or a call of a function that looks only at its
+// arguments (PURE_FUNCTIONS: no context, file or mutation of arguments), so
+// no math-mode ('/' under `font`), calc, import, url, plugin or file state
+// matters; (2) every variable it names resolves to a declaration of the same
+// file, the same one each time. The file is evaluated alone once (that
+// evaluation must succeed, so every name it uses is declared in it). (2)
+// then holds for a compile when no other Less text of the compile (the main
+// file with modifyVars, every other import, including other pure forms and
+// (multiple) copies of the same file) contains one of those names, nor
+// "@plugin" (functions can only be redefined by plugins): without the name
+// in a text nothing can bind it (variables, mixin parameters), and the names
+// less.js binds implicitly (@arguments; each()'s @value, @key, @index) are
+// never pure. Whatever scope the import lands in, the scope that holds the
+// found declaration also holds the rest of the file, and nothing in between
+// can bind the names.
+//
+// Re-evaluating an evaluated pure value gives an equal value again: results
+// are checked to be colors, dimensions, keywords, quoted strings without
+// interpolation, anonymous values (reparsed on lookup exactly like the
+// originals: see ANONYMOUS_PURE), and lists of those without parentheses.
+//
+// Not every text of a compile is known when an import is served, so the pure
+// form is served tentatively and settled by a pre-evaluation visitor, after
+// all imports: kept, or turned into the ordinary copy in place (the root
+// object stays, only its contents change). Before eval, less.js reads an
+// imported root's declarations only to look for nested imports (none here),
+// and through root.variables() for variable interpolation in import paths;
+// the latter settles the root as an ordinary copy first (see PureRoot).
+
+const pureEnabled = process.env.RLDEV_LESS_PURE !== '0';
+
+/** Built-in functions whose results depend only on their arguments, which they leave alone. */
+const PURE_FUNCTIONS = new Set([
+    'rgb', 'rgba', 'hsl', 'hsla', 'hsv', 'hsva', 'lighten', 'darken', 'saturate', 'desaturate',
+    'fadein', 'fadeout', 'fade', 'spin', 'mix', 'tint', 'shade', 'greyscale', 'hue', 'saturation',
+    'lightness', 'red', 'green', 'blue', 'alpha', 'luma', 'luminance', 'percentage'
+]);
+
+/** Variables less.js declares itself (mixin arguments, each()). */
+const IMPLICIT_VARIABLES = new Set(['@arguments', '@value', '@key', '@index']);
+
+/**
+ * Anonymous values (less.js keeps simple declaration values as text and
+ * reparses them on lookup) that name nothing and hold no operator, call,
+ * string or !important, so their reparse means the same everywhere.
+ */
+const ANONYMOUS_PURE = /^[^.#@$+/'"*`(;{}!~\\-]*$/;
+
+const OPERATIONS_PURE = new Set(['+', '-', '*']);
+
+function isExactly(node, Class) {
+    return node !== null && typeof node === 'object' && Object.getPrototypeOf(node) === Class.prototype;
+}
+
+function isPlainQuoted(node) {
+    return typeof node.value === 'string' && !node.value.includes('@{') && !node.value.includes('${');
+}
+
+function isLeaf(node) {
+    const t = less.tree;
+    return isExactly(node, t.Dimension) || isExactly(node, t.Color) || isExactly(node, t.Keyword) ||
+        (isExactly(node, t.Quoted) && isPlainQuoted(node)) ||
+        (isExactly(node, t.Anonymous) && typeof node.value === 'string' && ANONYMOUS_PURE.test(node.value));
+}
+
+/** A parsed declaration value that qualifies; adds the variables it names to refs. */
+function isPureSource(node, refs) {
+    const t = less.tree;
+    if (isLeaf(node)) { return true; }
+    if (isExactly(node, t.Value) || isExactly(node, t.Expression)) {
+        return !node.parens && Array.isArray(node.value) && node.value.every(v => isPureSource(v, refs));
+    }
+    if (isExactly(node, t.Variable)) {
+        if (typeof node.name !== 'string' || node.name.startsWith('@@') || IMPLICIT_VARIABLES.has(node.name)) {
+            return false;
+        }
+        refs.add(node.name);
+        return true;
+    }
+    if (isExactly(node, t.Operation)) {
+        return OPERATIONS_PURE.has(node.op) && node.operands.every(v => isPureSource(v, refs));
+    }
+    if (isExactly(node, t.Negative)) {
+        return isPureSource(node.value, refs);
+    }
+    if (isExactly(node, t.Call)) {
+        return typeof node.name === 'string' && PURE_FUNCTIONS.has(node.name.toLowerCase()) && !node.calc &&
+            node.args.every(v => isPureSource(v, refs));
+    }
+    return false;
+}
+
+/** An evaluated value that evaluates to an equal value again (no parentheses anywhere). */
+function isReEvaluable(node) {
+    const t = less.tree;
+    if (node.parens || node.parensInOp) { return false; }
+    if (isLeaf(node)) { return true; }
+    if (isExactly(node, t.Value) || isExactly(node, t.Expression)) {
+        return Array.isArray(node.value) && node.value.length > 0 && node.value.every(isReEvaluable);
+    }
+    return false;
+}
+
+function isPlainVariableDeclaration(rule) {
+    return isExactly(rule, less.tree.Declaration) && rule.variable === true && typeof rule.name === 'string' &&
+        !rule.name.startsWith('@@') && !rule.important && !rule.merge && !rule.inline;
+}
+
+/** Line comments print nothing; anything else is not a pure file. */
+function isLineComment(rule) {
+    return isExactly(rule, less.tree.Comment) && rule.isLineComment === true;
+}
+
+/** Variables named by a root of plain variable declarations with pure values, or null. */
+function pureSourceRefs(root) {
+    const refs = new Set();
+    const ok = Array.isArray(root.rules) && root.rules.every(rule => isLineComment(rule) ||
+        (isPlainVariableDeclaration(rule) && isPureSource(rule.value, refs)));
+    return ok ? refs : null;
+}
+
+/** Eval options as less.render derives them from renderOptions (the same for every compile). */
+function canonicalEvalContext() {
+    return new less.contexts.Eval(less.utils.copyOptions(less.options, renderOptions('', [], {})));
+}
+
+/** "@plugin" or any of the names, as a Less token. */
+function bindingsPattern(names) {
+    const alternatives = ['@plugin'];
+    if (names.size) {
+        alternatives.push(`@(?:${[...names].map(n => n.slice(1).replace(/[^\w-]/g, '\\$&')).join('|')})(?![\\w-])`);
+    }
+    return new RegExp(alternatives.join('|'));
+}
+
+/**
+ * The pure form of a cached file: { plan, bindings }, plan rebuilding the
+ * parsed root with its rules replaced by their evaluation on their own,
+ * bindings matching texts that could change that evaluation. Null when the
+ * file does not qualify.
+ */
+function pureFormFor(plan, filename) {
+    const fileInfo = { filename };
+    const source = plan.instantiate(fileInfo);
+    const refs = pureSourceRefs(source);
+    if (!refs) { return null; }
+    let rules;
+    try {
+        rules = source.eval(canonicalEvalContext()).rules;
+    } catch (e) {
+        debug(`no pre-evaluated form (evaluation fails: ${e && e.message}): ${filename}`);
+        return null;
+    }
+    if (!rules.every(r => isLineComment(r) || (isPlainVariableDeclaration(r) && isReEvaluable(r.value)))) {
+        debug(`no pre-evaluated form (evaluated values): ${filename}`);
+        return null;
+    }
+    const root = plan.instantiate(fileInfo);
+    root.rules = rules;
+    for (const rule of rules) {
+        rule.parent = root; // as the parser leaves a root's rules
+    }
+    const purePlan = TreePlan.build(root, fileInfo, new Set([root.functionRegistry]));
+    debug(purePlan ? `pre-evaluated ${filename}: ${purePlan.count} objects, names ${[...refs].join(' ')}` :
+        `no pre-evaluated form (unsupported tree): ${filename}`);
+    return purePlan && { plan: purePlan, bindings: bindingsPattern(refs) };
+}
+
+/**
+ * A root served in its pure form in one compile, until settled: kept, or
+ * filled in place with the ordinary copy. Until then its own variables()
+ * (less.js's only pre-eval reader of an import's declarations' values)
+ * settles it as an ordinary copy first.
+ */
+class PureRoot {
+    constructor(root, fullPlan, fileInfo, bindings, stats) {
+        this.root = root;
+        this.fullPlan = fullPlan;
+        this.fileInfo = fileInfo;
+        this.bindings = bindings;
+        this.stats = stats;
+        this.settled = false;
+        const pureRoot = this;
+        root.variables = function variables() {
+            pureRoot.downgrade();
+            return this.variables();
+        };
+    }
+
+    /** Settles with every Less text of the compile: [{text, pureRoot}]. */
+    settle(texts) {
+        if (this.settled) { return; }
+        const clean = texts.every(t => t.pureRoot === this || !this.bindings.test(t.text));
+        if (clean) {
+            delete this.root.variables;
+            this.settled = true;
+        } else {
+            this.downgrade();
+        }
+    }
+
+    downgrade() {
+        if (this.settled) { return; }
+        delete this.root.variables;
+        this.fullPlan.instantiate(this.fileInfo, this.root);
+        this.settled = true;
+        this.stats.pureDowngrades++;
     }
 }
 
@@ -859,8 +1145,12 @@ class TreePlan {
         this.otherFixes = fixes.others;
     }
 
-    /** A fresh copy of the tree whose nodes share the given fileInfo. */
-    instantiate(fileInfo) {
+    /**
+     * A fresh copy of the tree whose nodes share the given fileInfo. With
+     * `into` (an object of the root's shape), the root's values are written
+     * into that object, which then stands for the root everywhere in the copy.
+     */
+    instantiate(fileInfo, into = null) {
         const count = this.count;
         const copiers = this.copiers;
         const opStart = this.opStart;
@@ -871,6 +1161,9 @@ class TreePlan {
         objs[0] = fileInfo;
         for (let i = 1; i <= count; i++) {
             objs[i] = copiers[i](objs, ops, opStart[i], vals, valStart[i]);
+        }
+        if (into) {
+            objs[count] = Object.assign(into, objs[count]);
         }
         fixParents(objs, this.parentFixes);
         for (const [self, key, target] of this.otherFixes) {

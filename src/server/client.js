@@ -4,7 +4,7 @@
 (function () {
   'use strict';
 
-  const MAX_URL = 2000; // the contract: a /load URL stays below this many characters
+  const MAX_URL = 2000; // the contract: a /load URL (origin included) stays below this
   const PARTS = ['script', 'styles', 'messages', 'templates'];
   const FAILED = { error: true, missing: true };
 
@@ -171,6 +171,7 @@
   const registry = Object.create(null);
   const jobs = []; // pending using() calls
   const serverErrors = Object.create(null); // name -> "file:line:col: message"
+  const wanted = new Set(); // unknown names load() skipped: the page wants them once they exist
 
   function addModule(name, version, dependencies, group, skip) {
     registry[name] = {
@@ -216,13 +217,28 @@
     return registry[name] ? registry[name].version : null;
   }
 
-  // Dependencies first, depth first; throws on a cycle or an unknown dependency.
+  const warnedUnknown = new Set();
+
+  // A dependency rldev does not serve (typically a core module such as mediawiki.api):
+  // MediaWiki would fail the dependant, but a preview of the extension is more useful if it
+  // runs without it, so warn once and go on.
+  function knownDeps(m) {
+    return m.dependencies.filter((d) => {
+      if (registry[d]) return true;
+      if (!warnedUnknown.has(d)) {
+        warnedUnknown.add(d);
+        console.warn('[rldev] ' + m.name + ': dependency ' + d + ' is not served by rldev; running without it');
+      }
+      return false;
+    });
+  }
+
+  // Dependencies first, depth first; throws on a cycle.
   function visit(name, out, visiting) {
     if (out.indexOf(name) !== -1) return;
-    if (!registry[name]) throw new Error('unknown dependency: ' + name);
     if (visiting.has(name)) throw new Error('circular dependency involving ' + name);
     visiting.add(name);
-    registry[name].dependencies.forEach((d) => visit(d, out, visiting));
+    knownDeps(registry[name]).forEach((d) => visit(d, out, visiting));
     visiting.delete(name);
     out.push(name);
   }
@@ -230,15 +246,17 @@
   /** Every name with its dependencies, dependencies before dependants; unknown names skipped. */
   function resolve(names) {
     const order = [];
+    const seen = new Set();
     for (const name of names) {
       if (!registry[name]) {
         console.warn('[rldev] skipped unknown module: ' + name);
+        wanted.add(name);
         continue;
       }
       try {
         const list = [];
         visit(name, list, new Set());
-        list.forEach((n) => { if (order.indexOf(n) === -1) order.push(n); });
+        list.forEach((n) => { if (!seen.has(n)) { seen.add(n); order.push(n); } });
       } catch (e) {
         console.error('[rldev] ' + name + ': ' + e.message);
         setState(name, 'error');
@@ -261,7 +279,7 @@
       for (const name in registry) {
         const m = registry[name];
         if (m.state !== 'loading' && m.state !== 'loaded') continue;
-        const bad = m.dependencies.find((d) => !registry[d] || FAILED[registry[d].state]);
+        const bad = m.dependencies.find((d) => registry[d] && FAILED[registry[d].state]);
         if (bad !== undefined) {
           console.error('[rldev] ' + name + ': dependency ' + bad + ' failed');
           m.state = 'error';
@@ -380,7 +398,7 @@
         propagateFailures();
         for (const name in registry) {
           const m = registry[name];
-          if (m.state === 'loaded' && m.dependencies.every((d) => registry[d] && registry[d].state === 'ready')) {
+          if (m.state === 'loaded' && m.dependencies.every((d) => !registry[d] || registry[d].state === 'ready')) {
             execute(m);
             flushAgain = true;
           }
@@ -422,7 +440,7 @@
     let current = [];
     for (const name of sorted) {
       const next = current.concat(name);
-      if (current.length && loadUrl(next, versionOf).length >= MAX_URL) {
+      if (current.length && location.origin.length + loadUrl(next, versionOf).length >= MAX_URL) {
         batches.push(current);
         current = [name];
       } else {
@@ -583,9 +601,19 @@
   }
 
   function parts(map) {
+    const reasons = [];
     Object.keys(map).forEach((name) => {
-      if (registry[name]) registry[name].parts = map[name];
+      const m = registry[name];
+      if (!m) return;
+      // A styles swap answered by a newer build whose script (etc.) also moved on: the page
+      // now claims a version it does not run, so run it for real.
+      if (m.parts && m.state === 'ready') {
+        const other = PARTS.filter((p) => p !== 'styles' && (m.parts[p] || null) !== (map[name][p] || null));
+        if (other.length) reasons.push(describe(name, other.join(', ') + ' changed', null));
+      }
+      m.parts = map[name];
     });
+    if (reasons.length) reloadPage(reasons);
   }
 
   // ---- Error overlay -------------------------------------------------------------------
@@ -610,6 +638,8 @@
       if (box) box.remove();
       return;
     }
+    const key = JSON.stringify(broken.map((n) => [n, serverErrors[n]]));
+    if (box && box.getAttribute('data-key') === key) return; // unchanged: leave it be
     if (!box) {
       box = document.createElement('div');
       box.id = 'rldev-overlay';
@@ -620,6 +650,7 @@
         'box-shadow:0 -4px 16px rgba(0,0,0,.4);white-space:pre-wrap';
       document.body.appendChild(box);
     }
+    box.setAttribute('data-key', key);
     box.textContent = '';
     const title = document.createElement('div');
     title.style.cssText = 'font-weight:bold;color:#f88;margin-bottom:6px';
@@ -691,7 +722,7 @@
     live.lastSync = null; // a new connection: its server has not seen our question
     const unknown = [];
     let differs = false;
-    Object.keys(msg.registry).forEach((name) => {
+    Object.keys(msg.registry || {}).forEach((name) => {
       const version = msg.registry[name];
       let m = registry[name];
       if (!m) { m = addModule(name, version); unknown.push(name); }
@@ -699,6 +730,8 @@
       if (m.state === 'registered') m.version = version;
       else if (m.requested && isLoaded(m) && m.version !== version) differs = true;
     });
+    const nowThere = unknown.filter((n) => wanted.has(n));
+    if (nowThere.length) { reloadPage(nowThere.map((n) => describe(n, 'added', null))); return; }
     // Errors we hold may be stale after a reconnect (fixed while we were away): re-read them.
     if (unknown.length || Object.keys(serverErrors).length) refreshFromRegistry(unknown);
     if (differs) sendSync();
@@ -763,6 +796,9 @@
       const m = registry[name] || addModule(name, msg.added[name]);
       m.serverVersion = msg.added[name];
       if (m.state === 'registered') m.version = msg.added[name];
+      // Asked for by this page before it existed: a reload registers it with its dependencies.
+      else if (m.requested && m.state === 'missing') reasons.set(name, describe(name, 'added', null));
+      if (wanted.has(name)) reasons.set(name, describe(name, 'added', null));
     });
     if (msg.added && Object.keys(msg.added).length) refreshFromRegistry(Object.keys(msg.added));
 

@@ -284,14 +284,18 @@ impl Live {
     /// Publishes a new snapshot if anything changed, then sends what of the
     /// pending diff is built.
     pub fn publish(&mut self, registry: &Registry, seq: u64, ready: bool) {
-        if !self.dirty && self.snapshot.ready == ready {
+        if !ready || (!self.dirty && self.snapshot.ready) {
+            // Handlers wait for the first full build; until then nothing to show.
             return;
         }
         self.dirty = false;
-        let mut registry = registry.clone();
-        registry.seq = seq;
-        self.snapshot.ready = ready;
-        self.snapshot.registry = Arc::new(registry);
+        // The registry changes only with a diff (a new seq), or on becoming ready.
+        if !self.snapshot.ready || self.snapshot.registry.seq != seq {
+            let mut registry = registry.clone();
+            registry.seq = seq;
+            self.snapshot.registry = Arc::new(registry);
+        }
+        self.snapshot.ready = true;
         self.snapshot.outputs = Arc::new(self.outputs.clone());
         self.snapshots.send_replace(Arc::new(self.snapshot.clone()));
         self.flush();
