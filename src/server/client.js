@@ -387,9 +387,24 @@
 
   let flushing = false;
   let flushAgain = false;
+  let updateQueued = false;
+
+  /**
+   * Asks for one update after the current script: a /load answer holds a
+   * thousand impl() calls, and one pass over the registry after them all
+   * costs what one pass per call would cost a thousand times.
+   */
+  function update() {
+    if (updateQueued) return;
+    updateQueued = true;
+    Promise.resolve().then(() => {
+      updateQueued = false;
+      updateNow();
+    });
+  }
 
   /** Run every loaded module whose dependencies are ready, settle using() calls, redraw. */
-  function update() {
+  function updateNow() {
     if (flushing) { flushAgain = true; return; }
     flushing = true;
     try {
@@ -433,19 +448,41 @@
     return '/load?modules=' + encodeURIComponent(packed) + '&version=' + combined;
   }
 
-  // Sorted names cut into requests whose URL stays under MAX_URL.
-  function splitBatch(names, versionOf) {
+  function splitName(name) {
+    const dot = name.lastIndexOf('.');
+    return dot === -1 ? { prefix: '', suffix: name } : { prefix: name.slice(0, dot), suffix: name.slice(dot + 1) };
+  }
+
+  // What a name adds to a packed, encoded list holding these prefixes: `%2Csuffix` after
+  // its group, or a new group `%7Cprefix.suffix`.
+  function packedCost(name, prefixes) {
+    const { prefix, suffix } = splitName(name);
+    const s = encodeURIComponent(suffix).length;
+    if (prefixes.has(prefix)) return 3 + s;
+    return (prefixes.size ? 3 : 0) + (prefix ? encodeURIComponent(prefix).length + 1 : 0) + s;
+  }
+
+  // Sorted names cut into requests whose URL stays under MAX_URL, in one pass (the packed
+  // length grows by each name's cost; no packing or hashing per name).
+  function splitBatch(names) {
     const sorted = names.slice().sort();
+    const fixed = location.origin.length + '/load?modules='.length + '&version='.length + 8;
     const batches = [];
     let current = [];
+    let prefixes = new Set();
+    let length = 0;
     for (const name of sorted) {
-      const next = current.concat(name);
-      if (current.length && location.origin.length + loadUrl(next, versionOf).length >= MAX_URL) {
+      let cost = packedCost(name, prefixes);
+      if (current.length && fixed + length + cost >= MAX_URL) {
         batches.push(current);
-        current = [name];
-      } else {
-        current = next;
+        current = [];
+        prefixes = new Set();
+        length = 0;
+        cost = packedCost(name, prefixes);
       }
+      current.push(name);
+      prefixes.add(splitName(name).prefix);
+      length += cost;
     }
     if (current.length) batches.push(current);
     return batches;
@@ -461,7 +498,7 @@
       byGroup.get(g).push(n);
     });
     byGroup.forEach((list) => {
-      splitBatch(list, versionOf).forEach((batch) => addScript(loadUrl(batch, versionOf), batch));
+      splitBatch(list).forEach((batch) => addScript(loadUrl(batch, versionOf), batch));
     });
   }
 

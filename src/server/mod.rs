@@ -47,6 +47,7 @@ pub fn app(state: AppState) -> Router {
         .route("/load", get(load))
         .route("/load.php", get(load))
         .route("/ws", get(crate::hub::ws))
+        .route("/favicon.ico", get(|| async { StatusCode::NO_CONTENT }))
         .fallback(asset)
         .layer(middleware::from_fn_with_state(state.clone(), check_host))
         .with_state(state)
