@@ -65,10 +65,10 @@ async fn client(mut socket: WebSocket, state: AppState) {
             }
             incoming = socket.recv() => match incoming {
                 Some(Ok(Message::Text(text))) => {
-                    if let Some(reply) = answer(&state, text.as_str()) {
-                        if socket.send(Message::Text(reply.into())).await.is_err() {
-                            return;
-                        }
+                    if let Some(reply) = answer(&state, text.as_str())
+                        && socket.send(Message::Text(reply.into())).await.is_err()
+                    {
+                        return;
                     }
                 }
                 Some(Ok(Message::Close(_))) | None | Some(Err(_)) => return,
