@@ -36,7 +36,7 @@ pub enum Event {
 }
 
 /// A burst settles when no event came for this long...
-const QUIET: Duration = Duration::from_millis(10);
+const QUIET: Duration = Duration::from_millis(5);
 /// ...or when it has lasted this long.
 const MAX_BATCH: Duration = Duration::from_millis(1000);
 /// While the project root is gone, how often to look for its return.
@@ -291,6 +291,7 @@ impl Daemon {
                 Err(e) => eprintln!("rldev: {e} (keeping the previous definitions)"),
             }
         }
+        tracing::debug!(files = rel.len(), since_first_event = ?started.elapsed(), "batch applied");
         self.publish(out, Some((rel.len(), started)));
         self.watch_outside();
         if !self.located.root.is_dir() {

@@ -166,6 +166,11 @@ async fn websocket_hello_then_diffs_that_name_the_changed_part() {
     assert_eq!(change["causes"], json!(["a.less"]));
     assert_eq!(change["parts"], json!(["styles"]), "{diff}");
     assert!(change["output"]["styles"].is_string(), "{diff}");
+    let css = change["styles"][0].as_str().unwrap_or_default();
+    assert!(
+        css.starts_with(".a{color:"),
+        "the new CSS rides along: {diff}"
+    );
     assert!(
         diff["changed"].get("ext.b").is_none(),
         "a dependant's version does not move: {diff}"

@@ -71,7 +71,9 @@ impl Workers {
                     loop {
                         match next(&queue, busy) {
                             Next::Job(module, generation, def) => {
+                                let started = std::time::Instant::now();
                                 let built = build(&def, &store, compiler.as_mut());
+                                tracing::debug!(module, ms = ?started.elapsed(), "built");
                                 done(module, generation, built);
                                 busy = true;
                             }

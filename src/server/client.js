@@ -816,6 +816,7 @@
     const reasons = new Map(); // name -> why the page must reload
     const fixed = new Set();
     const swap = {}; // name -> new version, for the styles-only batch
+    const inline = []; // styles swapped from the diff itself
 
     Object.keys(msg.states || {}).forEach((name) => {
       const s = msg.states[name];
@@ -861,12 +862,20 @@
       }
       const changed = changedParts(m, ch);
       if (!changed.length) { m.version = ch.to; return; } // same output: nothing to do
-      if (changed.length === 1 && changed[0] === 'styles') swap[name] = ch.to;
+      if (changed.length === 1 && changed[0] === 'styles' && Array.isArray(ch.styles)) {
+        // The diff carries the new CSS: swap it now, no request.
+        m.version = ch.to;
+        m.parts = ch.output;
+        m.style = { css: ch.styles };
+        applyStyles(m);
+        inline.push(name);
+      } else if (changed.length === 1 && changed[0] === 'styles') swap[name] = ch.to;
       else reasons.set(name, describe(name, changed.join(', ') + ' changed', ch.causes));
     });
 
     fixed.forEach((name) => { if (!reasons.has(name)) reasons.set(name, describe(name, 'fixed', null)); });
     if (reasons.size) { reloadPage(Array.from(reasons.values())); return; }
+    if (inline.length) console.info('[rldev] updated styles: ' + inline.join(', '));
     const names = Object.keys(swap);
     if (names.length) {
       console.info('[rldev] updating styles: ' + names.join(', '));

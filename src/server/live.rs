@@ -208,8 +208,15 @@ impl Snapshot {
                 let new = self.at(name, &c.to).filter(|r| r.error.is_none());
                 let obj = change.as_object_mut().expect("a change is an object");
                 obj.insert("output".into(), new.map_or(Value::Null, |r| json!(r.parts)));
-                if let (Some(new), Some(old)) = (new, self.at(name, &c.from)) {
+                let old = self.at(name, &c.from);
+                if let (Some(new), Some(old)) = (new, old) {
                     obj.insert("parts".into(), json!(new.parts.changed(&old.parts)));
+                }
+                // New CSS rides along, so a page can swap it without a request.
+                if let Some(new) = new
+                    && old.is_none_or(|o| o.parts.styles != new.parts.styles)
+                {
+                    obj.insert("styles".into(), json!(new.styles));
                 }
             }
         }
@@ -317,6 +324,7 @@ impl Live {
             .collect();
         let (done, waiting): (Vec<String>, Vec<String>) = names.into_iter().partition(|n| built(n));
         if waiting.is_empty() {
+            tracing::debug!(seq = diff.seq, waited = ?since.elapsed(), "diff sent to the hub");
             let message = snap.diff_message(&diff);
             self.send(&message);
             return;
