@@ -57,6 +57,9 @@ impl Server {
                     .unwrap()
                     .push_str(&String::from_utf8_lossy(&buf[..n]));
             }
+            kept.lock()
+                .unwrap()
+                .push_str("\n(stderr closed: the server has exited)\n");
         });
         let mut server = Server {
             child,
