@@ -215,8 +215,10 @@ impl Engine {
                 }
             }
         }
-        self.registry.modules.insert(module.to_string(), entry);
-        self.sort_registry();
+        // An existing entry keeps its place; only a new one needs sorting in.
+        if self.registry.modules.insert(module.to_string(), entry).is_none() {
+            self.sort_registry();
+        }
         out
     }
 
