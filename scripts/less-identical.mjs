@@ -7,8 +7,11 @@
 // protocol (this script answers the server's "read" requests from disk);
 // CSS and error (message, type, file, line, column) must be identical. The
 // server compiles each input twice in a row, the second time from its parse
-// cache. Inputs: (a) a generated tree of modules importing a 1000-variable
-// file, (b) tests/less_fixtures/cases.json, (c) less.js's own test inputs
+// cache (for a file of plain variable declarations, from its pre-evaluated
+// form: the fixtures under pure/ try to make that differ, and say what the
+// second compile must have done with it). Inputs: (a) a generated tree of
+// modules importing a 1000-variable file, (b)
+// tests/less_fixtures/cases.json, (c) less.js's own test inputs
 // from the @less/test-data package, installed with npm into a temp folder
 // (skipped with a notice when npm cannot install it). It also checks that
 // cached-tree copies are structurally identical to fresh parses, and prints
@@ -254,7 +257,7 @@ async function checkInput(server, name, input, expect = null) {
             differences.push(...compareResults(expected, actual).map(d => `compile ${round}: ${d}`));
         }
         if (expect) {
-            differences.push(...checkExpectations(expect, actual).map(d => `compile ${round}: ${d}`));
+            differences.push(...checkExpectations(expect, actual, round).map(d => `compile ${round}: ${d}`));
         }
     }
     if (JSON.stringify(actuals[0].reads) !== JSON.stringify(actuals[1].reads)) {
@@ -272,8 +275,17 @@ async function checkInput(server, name, input, expect = null) {
     return actuals[0];
 }
 
-function checkExpectations(expect, actual) {
+/** What a compile did with pre-evaluated variable files (server.mjs PureRoot). */
+function pureOutcome(stats) {
+    if (stats.pureDowngrades > 0) { return 'downgraded'; }
+    return stats.pureCopies > 0 ? 'kept' : 'none';
+}
+
+function checkExpectations(expect, actual, round) {
     const differences = [];
+    if (expect.pure !== undefined && round === 2 && pureOutcome(actual.stats) !== expect.pure) {
+        differences.push(`expected pre-evaluated imports ${expect.pure}, got ${pureOutcome(actual.stats)} (${JSON.stringify(actual.stats)})`);
+    }
     if (expect.css !== undefined && actual.css !== expect.css) {
         differences.push(`expected css ${JSON.stringify(expect.css)}, got ${JSON.stringify(actual.css)}`);
     }
@@ -358,8 +370,11 @@ async function checkSynthetic(dir) {
     await server.ready();
     for (let i = 0; i < 50; i++) {
         const first = await checkInput(server, `synthetic m${i}.less`, syntheticInput(dir, i));
-        // The first compile learns vars.less; every later one copies it.
-        const expected = i === 0 ? { cacheCopies: 0, cachePlansBuilt: 1 } : { cacheCopies: 1, cachePlansBuilt: 0 };
+        // The first compile learns vars.less; every later one gets its
+        // pre-evaluated form, turned into an ordinary copy when modifyVars
+        // redeclares @fan, which it refers to.
+        const expected = i === 0 ? { cacheCopies: 0, cachePlansBuilt: 1, pureCopies: 0, pureDowngrades: 0 } :
+            { cacheCopies: 1, cachePlansBuilt: 0, pureCopies: 1, pureDowngrades: i % 5 === 4 ? 1 : 0 };
         if (JSON.stringify(first.stats) !== JSON.stringify(expected)) {
             fail(`synthetic m${i}.less cache`, [`expected stats ${JSON.stringify(expected)}, got ${JSON.stringify(first.stats)}`]);
         }
@@ -385,10 +400,13 @@ function fixtureInput(testCase) {
     };
 }
 
-/** Expected error fields with fixture-relative paths made absolute. */
+/**
+ * Expected error fields with fixture-relative paths made absolute, and what
+ * the second compile does with pre-evaluated imports ("pure").
+ */
 function fixtureExpectations(testCase) {
-    if (!testCase.expect) { return null; }
-    const expect = { ...testCase.expect };
+    if (!testCase.expect && !testCase.pure) { return null; }
+    const expect = { ...testCase.expect, pure: testCase.pure };
     if (expect.error) {
         expect.error = { ...expect.error };
         if (expect.error.file) {
@@ -421,7 +439,8 @@ function fixtureSummary(testCase, actual, ok) {
         `error ${actual.error.type}: ${actual.error.message} @ ${path.relative(fixturesDir, actual.error.file || '')}:${actual.error.line}:${actual.error.column}` :
         `${actual.css.length} bytes of CSS`;
     const reads = actual.reads.length;
-    const cache = `${actual.stats.cacheCopies} import(s) from cache, ${actual.stats.cachePlansBuilt} newly cached`;
+    const cache = `${actual.stats.cacheCopies} import(s) from cache (${actual.stats.pureCopies} pre-evaluated, ` +
+        `${actual.stats.pureDowngrades} of them turned back), ${actual.stats.cachePlansBuilt} newly cached`;
     return `${ok ? 'ok  ' : 'FAIL'} ${testCase.file}${testCase.vars ? ' (vars)' : ''}: ${outcome}; ${reads} read(s); 1st compile: ${cache}`;
 }
 

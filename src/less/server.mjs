@@ -44,14 +44,22 @@
 // file's folder (rewriteUrls off), even from imported files.
 //
 // Environment: RLDEV_LESS_MODULES=<node_modules dir> to load less from there;
-// RLDEV_LESS_CACHE=0 disables the parse cache; RLDEV_LESS_DEBUG=1 logs cache
-// decisions to stderr; RLDEV_LESS_STATS=1 adds "stats" to "done":
-// {"cacheCopies":n,"cachePlansBuilt":m} (imports served from / added to the
-// parse cache in that compile).
+// RLDEV_LESS_CACHE=0 disables the parse cache; RLDEV_LESS_PURE=0 disables
+// pre-evaluated variable files; RLDEV_LESS_DEBUG=1 logs cache decisions to
+// stderr; RLDEV_LESS_STATS=1 adds "stats" to "done":
+// {"cacheCopies":n,"cachePlansBuilt":m,"pureCopies":p,"pureDowngrades":d}
+// (imports served from / added to the parse cache in that compile; of the
+// n, p were served pre-evaluated, d of which were turned back into ordinary
+// copies before evaluation).
 //
 // Parse cache: parsed trees of imported files are kept across compiles, keyed
 // by (resolved filename, contents). Each compile gets its own copy, rebuilt
 // from a flat "plan" by generated per-shape copier functions (see TreePlan).
+// A file of plain variable declarations (a "variables.less") is served
+// instead as its declarations already evaluated, and only those the other
+// texts of the compile can look up, when that provably gives the same result
+// (see "pre-evaluated variable files" below): most of a compile's work was
+// copying and evaluating such a file.
 
 import fs from 'node:fs';
 import path from 'node:path';
@@ -228,12 +236,17 @@ class CompileSession {
         this.lessTexts.push({ text, pureRoot });
     }
 
-    /** Called before evaluation, when every text of the compile is known. */
+    /**
+     * Called before evaluation, when every text of the compile is known: the
+     * loaded ones and the main file's as parsed (with modifyVars). Were the
+     * latter unknown, "@plugin" stands for it: no pure form is kept.
+     */
     settlePureRoots() {
         if (!this.pureRoots.length) { return; }
         const im = this.importManager;
         const main = im && im.contents[im.rootFilename];
-        const texts = this.lessTexts.concat([{ text: typeof main === 'string' ? main : '@plugin', pureRoot: null }]);
+        const mainText = typeof main === 'string' ? main : '@plugin';
+        const texts = this.lessTexts.concat([{ text: mainText, pureRoot: null }]);
         for (const pureRoot of this.pureRoots) {
             pureRoot.settle(texts);
         }
@@ -283,6 +296,18 @@ class CompileSession {
 
 /** File contents rldev has sent, by content key, so each is sent only once. */
 const blobs = new Map();
+
+/** Decoded texts of the buffers in blobs (the same file is read by many compiles). */
+const blobTexts = new WeakMap();
+
+function textOf(bytes) {
+    let text = blobTexts.get(bytes);
+    if (text === undefined) {
+        text = bytes.toString('utf8');
+        blobTexts.set(bytes, text);
+    }
+    return text;
+}
 
 function parseFileReply(line, id) {
     let reply;
@@ -357,7 +382,7 @@ class ProtocolFileManager extends less.AbstractFileManager {
         if (binary) {
             return { contents: found.bytes, filename: found.filename };
         }
-        let contents = found.bytes.toString('utf8');
+        let contents = textOf(found.bytes);
         const reused = pending !== null && reusesLoadedTree(pending, found.filename);
         if (pending && this.cache) {
             contents = this.cache.prefill(pending, found.filename, contents, this, this.session);
@@ -458,13 +483,19 @@ function normalizedImportText(contents) {
     return contents.replace(/^\uFEFF/, '').replace(/\r\n?/g, '\n').replace(/^\uFEFF/, '');
 }
 
-function isCacheableImport(pending, filename, contents) {
+function isCacheableImport(pending, filename) {
     const { importManager, importOptions } = pending;
     if (importOptions.multiple || importOptions.inline || importOptions.isPlugin) { return false; }
     if (importManager.files[filename]) { return false; }
-    if (contents.includes('@plugin')) { return false; }
     const pluginManager = importManager.context.pluginManager;
     return !(pluginManager && pluginManager.getPreProcessors().length);
+}
+
+/** The text the parser would store for an import's contents, or null if not cacheable. */
+function cacheableText(contents) {
+    if (contents.includes('@plugin')) { return null; }
+    const text = normalizedImportText(contents);
+    return text.startsWith('\uFEFF') ? null : text;
 }
 
 /** The fileInfo less.js's import manager builds for an imported file. */
@@ -528,7 +559,7 @@ const MAX_CACHED_FILES = 5000;
  */
 class ParseCache {
     constructor() {
-        this.entries = new Map(); // resolved filename -> { text, plan | null, pure }
+        this.entries = new Map(); // resolved filename -> { raw, text, plan | null, pure }
     }
 
     /**
@@ -538,13 +569,13 @@ class ParseCache {
      * messages), else the file's contents unchanged.
      */
     prefill(pending, filename, contents, fileManager, session) {
-        if (!isCacheableImport(pending, filename, contents)) { return contents; }
-        const text = normalizedImportText(contents);
-        if (text.startsWith('\uFEFF')) { return contents; }
+        if (!isCacheableImport(pending, filename)) { return contents; }
         const entry = this.entries.get(filename);
+        const text = entry && contents === entry.raw ? entry.text : cacheableText(contents);
+        if (text === null) { return contents; }
         const stats = session.stats;
         if (!entry || entry.text !== text) {
-            pending.planWanted = { filename, text, stats };
+            pending.planWanted = { filename, raw: contents, text, stats };
             return contents;
         }
         if (!entry.plan) { return contents; }
@@ -552,9 +583,9 @@ class ParseCache {
         const pure = this.pureFormOf(entry, filename);
         let root;
         if (pure) {
-            root = pure.plan.instantiate(fileInfo);
-            pending.pureRoot = new PureRoot(root, entry.plan, fileInfo, pure.bindings, stats);
+            pending.pureRoot = new PureRoot(pure, entry.plan, fileInfo, stats);
             session.pureRoots.push(pending.pureRoot);
+            root = pending.pureRoot.root;
             stats.pureCopies++;
         } else {
             root = entry.plan.instantiate(fileInfo);
@@ -587,7 +618,7 @@ class ParseCache {
             debug(`not cached (${e && e.message}): ${want.filename}`);
         }
         this.entries.delete(want.filename);
-        this.entries.set(want.filename, { text: want.text, plan, pure: undefined });
+        this.entries.set(want.filename, { raw: want.raw, text: want.text, plan, pure: undefined });
         if (this.entries.size > MAX_CACHED_FILES) {
             this.entries.delete(this.entries.keys().next().value);
         }
@@ -600,41 +631,57 @@ class ParseCache {
 // A file made only of variable declarations (a typical "variables.less")
 // costs each compile a copy of its tree plus the eager evaluation of every
 // declaration, although the results are nearly always the same. Such a file
-// gets a second plan, of its declarations already evaluated (its "pure
-// form"); a compile may use that instead when that gives the same result.
+// gets a "pure form": its declarations evaluated once, on their own; a
+// compile gets copies of those instead when that provably gives the same
+// CSS and errors.
 //
-// Why it does: less.js evaluates the original declarations once eagerly
-// where the file is imported, and again (lazily, in the caller's scope)
-// whenever a variable lookup finds one of them. Evaluating a pure value
-// gives the same result everywhere if (1) every node of it is a literal, a
-// variable, + - * arithmetic, or a call of a function that looks only at its
-// arguments (PURE_FUNCTIONS: no context, file or mutation of arguments), so
-// no math-mode ('/' under `font`), calc, import, url, plugin or file state
+// Values. less.js evaluates the original declarations once eagerly where the
+// file is imported, and again (lazily, in the caller's scope) whenever a
+// variable lookup finds one. Evaluating a pure value gives the same result
+// everywhere if (1) every node of it is a literal, a variable, + - *
+// arithmetic, or a call of a function that looks only at its arguments
+// (PURE_FUNCTIONS: no context, file or mutation of arguments), so no
+// math-mode ('/' under `font`), calc, import, url, plugin or file state
 // matters; (2) every variable it names resolves to a declaration of the same
-// file, the same one each time. The file is evaluated alone once (that
-// evaluation must succeed, so every name it uses is declared in it). (2)
-// then holds for a compile when no other Less text of the compile (the main
-// file with modifyVars, every other import, including other pure forms and
-// (multiple) copies of the same file) contains one of those names, nor
-// "@plugin" (functions can only be redefined by plugins): without the name
-// in a text nothing can bind it (variables, mixin parameters), and the names
-// less.js binds implicitly (@arguments; each()'s @value, @key, @index) are
-// never pure. Whatever scope the import lands in, the scope that holds the
-// found declaration also holds the rest of the file, and nothing in between
-// can bind the names.
+// file, the same one each time. The file is evaluated alone once (that must
+// succeed, so every name it uses is declared in it). (2) then holds for a
+// compile when no other Less text of the compile (the main file with
+// modifyVars, every other import, including other pure forms and (multiple)
+// copies of the same file) contains one of those names, nor "@plugin"
+// (functions can only be redefined by plugins): without the name in a text
+// nothing can bind it (variables, mixin parameters), and the names less.js
+// binds implicitly (@arguments; each()'s @value, @key, @index) are never
+// pure. Whatever scope the import lands in, the scope that holds the found
+// declaration also holds the rest of the file, and nothing in between can
+// bind the names. Evaluating an evaluated pure value again gives an equal
+// value: results are checked to be colors, dimensions, keywords, quoted
+// strings without interpolation, anonymous values (reparsed on lookup like
+// the originals: see ANONYMOUS_PURE), and lists of those without
+// parentheses. Every lookup returns the same color or dimension node where
+// the original may make a new one each time: nothing changes such nodes
+// but color() (MUTATING_CALL), so a text calling it keeps the original.
 //
-// Re-evaluating an evaluated pure value gives an equal value again: results
-// are checked to be colors, dimensions, keywords, quoted strings without
-// interpolation, anonymous values (reparsed on lookup exactly like the
-// originals: see ANONYMOUS_PURE), and lists of those without parentheses.
+// Lookup timing. A ruleset's variable table is built at its first lookup
+// and holds each declaration as it is then (evaluated or as written), and
+// some values of other files differ once evaluated again (closures of
+// detached rulesets, strings made by %()). So the first declaration that
+// looks a variable up is kept as written (see pureFormFor): the table is
+// built at the same moment as with the original file.
 //
-// Not every text of a compile is known when an import is served, so the pure
-// form is served tentatively and settled by a pre-evaluation visitor, after
-// all imports: kept, or turned into the ordinary copy in place (the root
-// object stays, only its contents change). Before eval, less.js reads an
-// imported root's declarations only to look for nested imports (none here),
-// and through root.variables() for variable interpolation in import paths;
-// the latter settles the root as an ordinary copy first (see PureRoot).
+// Settling. Not every text of a compile is known when an import is served,
+// so the import gets an empty root, settled by a pre-evaluation visitor
+// after all imports: filled with the pure form, or with the ordinary copy
+// (the root object stays, only its contents change). Before eval, less.js
+// reads an imported root's rules only to look for nested imports (none
+// here), and through root.variables() for variable interpolation in import
+// paths; the latter settles the root as an ordinary copy first (PureRoot).
+//
+// Pruning. A kept pure form holds only the declarations whose names another
+// text of the compile spells (with those sharing objects with them, and the
+// first lookup's). The others cannot be observed: variable declarations
+// never print, evaluating an evaluated pure value cannot fail, and less.js
+// finds them only by name, except through the constructs DYNAMIC_LOOKUP
+// matches (then the whole pure form is used, line comments included).
 
 const pureEnabled = process.env.RLDEV_LESS_PURE !== '0';
 
@@ -720,12 +767,27 @@ function isLineComment(rule) {
     return isExactly(rule, less.tree.Comment) && rule.isLineComment === true;
 }
 
-/** Variables named by a root of plain variable declarations with pure values, or null. */
-function pureSourceRefs(root) {
+/**
+ * For a root of plain variable declarations with pure values: the variables
+ * they name, and the index of the first declaration naming one (-1 if
+ * none) with the names it uses. Null for any other root.
+ */
+function pureSource(root) {
     const refs = new Set();
-    const ok = Array.isArray(root.rules) && root.rules.every(rule => isLineComment(rule) ||
-        (isPlainVariableDeclaration(rule) && isPureSource(rule.value, refs)));
-    return ok ? refs : null;
+    let firstLookup = -1;
+    let firstRefs = null;
+    for (let i = 0; Array.isArray(root.rules) && i < root.rules.length; i++) {
+        const rule = root.rules[i];
+        if (isLineComment(rule)) { continue; }
+        const ruleRefs = new Set();
+        if (!isPlainVariableDeclaration(rule) || !isPureSource(rule.value, ruleRefs)) { return null; }
+        if (ruleRefs.size && firstLookup < 0) {
+            firstLookup = i;
+            firstRefs = ruleRefs;
+        }
+        ruleRefs.forEach(name => refs.add(name));
+    }
+    return Array.isArray(root.rules) ? { refs, firstLookup, firstRefs } : null;
 }
 
 /** Eval options as less.render derives them from renderOptions (the same for every compile). */
@@ -743,16 +805,137 @@ function bindingsPattern(names) {
 }
 
 /**
- * The pure form of a cached file: { plan, bindings }, plan rebuilding the
- * parsed root with its rules replaced by their evaluation on their own,
- * bindings matching texts that could change that evaluation. Null when the
- * file does not qualify.
+ * Calls of the one built-in function that changes its argument: color()
+ * clears a color's text, and a copy's values are single nodes that every
+ * lookup returns, where the original file's calls make a new node each time.
+ */
+const MUTATING_CALL = /(?<![\w-])color\(/i;
+
+/**
+ * Ways to reach declarations without spelling their names: @@name; string
+ * interpolation, repeated until nothing changes ("@{@{a}@{b}}" builds a
+ * name), also of strings made by %() and replace() when looked up again;
+ * the empty lookup `ns[]` (a ruleset's last declaration), matched loosely:
+ * `[`, blanks, then `]` or a comment; each() over a ruleset (every rule in
+ * order, comments counted in @index). Function names ignore case.
+ */
+const DYNAMIC_LOOKUP = /@@|@\{|%\(|replace\(|\[\s*[\]/]|each\(/i;
+
+/** A variable name as a text spells it. */
+const NAME_TOKEN = /@([\w-]+)/g;
+
+/**
+ * The evaluated declarations split into groups that share no object (nor a
+ * name), in file order: a group can be copied without the others. The
+ * declaration `linked` (if any) also joins those declaring `linkedNames`.
+ */
+function independentGroups(rules, fileInfo, shared, linked, linkedNames) {
+    const owner = new Map();
+    const group = rules.map((_, i) => i);
+    const find = i => (group[i] === i ? i : (group[i] = find(group[i])));
+    const join = (i, j) => { group[find(i)] = find(j); };
+    const byName = new Map();
+    rules.forEach((rule, i) => {
+        if (byName.has(rule.name)) { join(i, byName.get(rule.name)); }
+        byName.set(rule.name, i);
+        const stack = [rule];
+        while (stack.length) {
+            const obj = stack.pop();
+            if (!isObjectValue(obj) || obj === fileInfo || shared.has(obj)) { continue; }
+            const seen = owner.get(obj);
+            if (seen !== undefined) {
+                if (seen !== i) { join(i, seen); }
+                continue;
+            }
+            owner.set(obj, i);
+            for (const value of Array.isArray(obj) ? obj : Object.values(obj)) { stack.push(value); }
+        }
+    });
+    const linkedIndex = rules.indexOf(linked);
+    for (const name of linkedIndex < 0 ? [] : linkedNames) {
+        if (byName.has(name)) { join(linkedIndex, byName.get(name)); }
+    }
+    const groups = new Map();
+    rules.forEach((rule, i) => {
+        const root = find(i);
+        if (!groups.has(root)) { groups.set(root, []); }
+        groups.get(root).push(rule);
+    });
+    return [...groups.values()];
+}
+
+/**
+ * A file's rules evaluated on their own, copied through plans built on
+ * first use (one process compiles each module once, needing few of the
+ * groups). The evaluated objects are kept as they are and never handed out.
+ */
+class PureForm {
+    /**
+     * rules: evaluated declarations and line comments, in file order, parent
+     * null, but firstLookup, the original declaration that makes the file's
+     * first variable lookup (null if none), using the variables lookupNames.
+     */
+    constructor({ shell, rules, firstLookup, lookupNames, fileInfo, shared, bindings }) {
+        this.shell = shell;       // plan of the parsed root with no rules (what is served)
+        this.rules = rules;
+        this.fileInfo = fileInfo;
+        this.shared = shared;
+        this.bindings = bindings; // matches texts that could change the evaluation
+        this.wholePlan = null;
+        const declarations = rules.filter(r => !isLineComment(r));
+        this.groups = independentGroups(declarations, fileInfo, shared, firstLookup, lookupNames)
+            .map((members, index) => ({ index, rules: members, plan: null }));
+        this.groupsByName = new Map();
+        for (const group of this.groups) {
+            for (const rule of group.rules) {
+                this.groupsByName.set(rule.name, group);
+            }
+        }
+        this.lookupGroup = firstLookup ? this.groupsByName.get(firstLookup.name) : null;
+    }
+
+    /** The groups declaring one of the names, and the first lookup's, in file order. */
+    groupsNamed(names) {
+        const found = new Set(this.lookupGroup ? [this.lookupGroup] : []);
+        for (const name of names) {
+            const group = this.groupsByName.get(name);
+            if (group) { found.add(group); }
+        }
+        return [...found].sort((a, b) => a.index - b.index);
+    }
+
+    /** Plan of an array of all the rules. */
+    whole() {
+        if (!this.wholePlan) {
+            this.wholePlan = this.buildPlan(this.rules);
+        }
+        return this.wholePlan;
+    }
+
+    /** Plan of an array of the group's declarations. */
+    groupPlan(group) {
+        if (!group.plan) {
+            group.plan = this.buildPlan(group.rules);
+        }
+        return group.plan;
+    }
+
+    /** Null when TreePlan does not support the objects (then the root is settled as an ordinary copy). */
+    buildPlan(rules) {
+        return TreePlan.build(rules, this.fileInfo, this.shared);
+    }
+}
+
+/**
+ * The pure form of a cached file, or null when the file does not qualify.
+ * The first declaration that looks a variable up stays as parsed (see
+ * "Lookup timing" above).
  */
 function pureFormFor(plan, filename) {
     const fileInfo = { filename };
     const source = plan.instantiate(fileInfo);
-    const refs = pureSourceRefs(source);
-    if (!refs) { return null; }
+    const analysis = pureSource(source);
+    if (!analysis) { return null; }
     let rules;
     try {
         rules = source.eval(canonicalEvalContext()).rules;
@@ -764,33 +947,46 @@ function pureFormFor(plan, filename) {
         debug(`no pre-evaluated form (evaluated values): ${filename}`);
         return null;
     }
-    const root = plan.instantiate(fileInfo);
-    root.rules = rules;
-    for (const rule of rules) {
-        rule.parent = root; // as the parser leaves a root's rules
+    const root = plan.instantiate(fileInfo); // as parsed: nothing evaluated it
+    const firstLookup = analysis.firstLookup < 0 ? null : root.rules[analysis.firstLookup];
+    if (firstLookup) {
+        rules[analysis.firstLookup] = firstLookup;
     }
-    const purePlan = TreePlan.build(root, fileInfo, new Set([root.functionRegistry]));
-    debug(purePlan ? `pre-evaluated ${filename}: ${purePlan.count} objects, names ${[...refs].join(' ')}` :
-        `no pre-evaluated form (unsupported tree): ${filename}`);
-    return purePlan && { plan: purePlan, bindings: bindingsPattern(refs) };
+    for (const rule of rules) {
+        rule.parent = null; // set to the served root when copied
+    }
+    const shared = new Set([root.functionRegistry]);
+    root.rules = [];
+    const shell = TreePlan.build(root, fileInfo, shared);
+    const form = shell && new PureForm({
+        shell, rules, firstLookup, lookupNames: analysis.firstRefs, fileInfo, shared,
+        bindings: bindingsPattern(analysis.refs)
+    });
+    if (!form) {
+        debug(`no pre-evaluated form (unsupported tree): ${filename}`);
+        return null;
+    }
+    debug(`pre-evaluated ${filename}: ${rules.length} rules, ${form.groups.length} groups of declarations, ` +
+        `names ${[...analysis.refs].join(' ')}`);
+    return form;
 }
 
 /**
- * A root served in its pure form in one compile, until settled: kept, or
- * filled in place with the ordinary copy. Until then its own variables()
- * (less.js's only pre-eval reader of an import's declarations' values)
- * settles it as an ordinary copy first.
+ * The root of an import served from a pure form in one compile: empty until
+ * settled (see the section comment), then holding the pure form's
+ * declarations the compile can look up, or the ordinary copy. Its own
+ * variables() settles it as an ordinary copy when called earlier.
  */
 class PureRoot {
-    constructor(root, fullPlan, fileInfo, bindings, stats) {
-        this.root = root;
+    constructor(pure, fullPlan, fileInfo, stats) {
+        this.pure = pure;
         this.fullPlan = fullPlan;
         this.fileInfo = fileInfo;
-        this.bindings = bindings;
         this.stats = stats;
+        this.root = pure.shell.instantiate(fileInfo);
         this.settled = false;
         const pureRoot = this;
-        root.variables = function variables() {
+        this.root.variables = function variables() {
             pureRoot.downgrade();
             return this.variables();
         };
@@ -799,13 +995,47 @@ class PureRoot {
     /** Settles with every Less text of the compile: [{text, pureRoot}]. */
     settle(texts) {
         if (this.settled) { return; }
-        const clean = texts.every(t => t.pureRoot === this || !this.bindings.test(t.text));
-        if (clean) {
-            delete this.root.variables;
-            this.settled = true;
-        } else {
+        const others = texts.filter(t => t.pureRoot !== this).map(t => t.text);
+        const clean = !others.some(text => this.pure.bindings.test(text) || MUTATING_CALL.test(text));
+        const rules = clean ? this.pureRules(others) : null;
+        if (rules === null) {
             this.downgrade();
+            return;
         }
+        delete this.root.variables;
+        this.root.rules = this.adopt(rules);
+        this.settled = true;
+    }
+
+    /**
+     * Fresh copies of the declarations the other texts may look up: all of
+     * them, or the groups declaring a name they spell (in file order). Null
+     * if a plan cannot be built.
+     */
+    pureRules(others) {
+        if (others.some(text => DYNAMIC_LOOKUP.test(text))) {
+            const whole = this.pure.whole();
+            return whole && whole.instantiate(this.fileInfo);
+        }
+        const names = new Set();
+        for (const text of others) {
+            for (const match of text.matchAll(NAME_TOKEN)) { names.add(`@${match[1]}`); }
+        }
+        const rules = [];
+        for (const group of this.pure.groupsNamed(names)) {
+            const plan = this.pure.groupPlan(group);
+            if (!plan) { return null; }
+            rules.push(...plan.instantiate(this.fileInfo));
+        }
+        return rules;
+    }
+
+    /** Rules made children of the served root, as the parser leaves a root's rules. */
+    adopt(rules) {
+        for (const rule of rules) {
+            rule.parent = this.root;
+        }
+        return rules;
     }
 
     downgrade() {
