@@ -344,31 +344,21 @@ async fn the_registry_is_served_current_and_never_stored() {
 #[tokio::test]
 async fn a_foreign_host_is_refused() {
     let dir = tempfile::tempdir().unwrap();
-    for host in ["evil.example:8080", "127.0.0.1.evil.example"] {
-        let res = app(state(dir.path()))
-            .oneshot(
-                Request::builder()
-                    .uri("/registry.json")
-                    .header(header::HOST, host)
-                    .body(Body::empty())
-                    .unwrap(),
-            )
-            .await
+    let cases = [
+        ("evil.example:8080", StatusCode::FORBIDDEN),
+        ("127.0.0.1.evil.example", StatusCode::FORBIDDEN),
+        ("localhost:8080", StatusCode::OK),
+        ("[::1]:8080", StatusCode::OK),
+        ("127.0.0.1", StatusCode::OK),
+    ];
+    for (host, status) in cases {
+        let req = Request::builder()
+            .uri("/registry.json")
+            .header(header::HOST, host)
+            .body(Body::empty())
             .unwrap();
-        assert_eq!(res.status(), StatusCode::FORBIDDEN, "{host}");
-    }
-    for host in ["localhost:8080", "[::1]:8080", "127.0.0.1"] {
-        let res = app(state(dir.path()))
-            .oneshot(
-                Request::builder()
-                    .uri("/registry.json")
-                    .header(header::HOST, host)
-                    .body(Body::empty())
-                    .unwrap(),
-            )
-            .await
-            .unwrap();
-        assert_eq!(res.status(), StatusCode::OK, "{host}");
+        let res = app(state(dir.path())).oneshot(req).await.unwrap();
+        assert_eq!(res.status(), status, "{host}");
     }
 }
 
