@@ -216,7 +216,12 @@ impl Engine {
             }
         }
         // An existing entry keeps its place; only a new one needs sorting in.
-        if self.registry.modules.insert(module.to_string(), entry).is_none() {
+        if self
+            .registry
+            .modules
+            .insert(module.to_string(), entry)
+            .is_none()
+        {
             self.sort_registry();
         }
         out
