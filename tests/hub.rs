@@ -5,13 +5,13 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use futures_util::StreamExt;
+mod common;
+
+use common::ws::next_json;
 use indexmap::IndexMap;
 use rldev::registry::{Entry, Registry, State};
 use rldev::server::{AppState, Snapshot, app};
-use serde_json::Value;
 use tokio::sync::{broadcast, watch};
-use tokio_tungstenite::tungstenite::Message;
 
 fn snapshot(seq: u64, version: &str) -> Arc<Snapshot> {
     let mut modules = IndexMap::new();
@@ -31,22 +31,6 @@ fn snapshot(seq: u64, version: &str) -> Arc<Snapshot> {
         registry: Arc::new(Registry { seq, modules }),
         ..Snapshot::default()
     })
-}
-
-async fn next_json<S>(ws: &mut S) -> Value
-where
-    S: futures_util::Stream<Item = Result<Message, tokio_tungstenite::tungstenite::Error>> + Unpin,
-{
-    loop {
-        let msg = tokio::time::timeout(Duration::from_secs(10), ws.next())
-            .await
-            .expect("a message in time")
-            .expect("open")
-            .expect("no error");
-        if let Message::Text(t) = msg {
-            return serde_json::from_str(t.as_str()).unwrap();
-        }
-    }
 }
 
 #[tokio::test]

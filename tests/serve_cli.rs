@@ -11,7 +11,8 @@ use std::path::Path;
 use std::time::Duration;
 
 use common::serve::Server;
-use futures_util::{SinkExt, StreamExt};
+use common::ws::next_json;
+use futures_util::SinkExt;
 use serde_json::{Value, json};
 use tokio_tungstenite::tungstenite::Message;
 
@@ -114,22 +115,6 @@ fn styled_tree(root: &Path) {
     common::write(root, "a.js", "window.a = 1;\n");
     common::write(root, "b.js", "window.b = 1;\n");
     common::write(root, "a.less", "@c: red;\n.a { color: @c; }\n");
-}
-
-async fn next_json<S>(ws: &mut S) -> Value
-where
-    S: futures_util::Stream<Item = Result<Message, tokio_tungstenite::tungstenite::Error>> + Unpin,
-{
-    loop {
-        let msg = tokio::time::timeout(WAIT, ws.next())
-            .await
-            .expect("a WebSocket message in time")
-            .expect("the socket is open")
-            .expect("no WebSocket error");
-        if let Message::Text(t) = msg {
-            return serde_json::from_str(t.as_str()).unwrap();
-        }
-    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

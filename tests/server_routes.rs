@@ -26,7 +26,12 @@ fn entry(version: &str, deps: &[&str], error: Option<&str>, files: &[&str]) -> E
             State::Ready
         },
         error: error.map(str::to_string),
-        files: files.iter().map(|f| f.to_string()).collect(),
+        // Sorted, as the registry keeps them.
+        files: {
+            let mut f: Vec<String> = files.iter().map(|f| f.to_string()).collect();
+            f.sort();
+            f
+        },
     }
 }
 
@@ -310,7 +315,13 @@ async fn startup_registers_every_module_with_indexed_dependencies() {
     let a = get("/startup").await;
     assert_eq!(cache(&a), "no-store");
     assert!(a.body.contains("mw.loader.register([[\"ext.a\",\"AAAAAAAA\"],[\"ext.b\",\"BBBBBBBB\",[0]],[\"ext.bad\",\"CCCCCCCC\"]]);"), "{}", a.body);
-    assert!(a.body.contains("mw.loader.rldev.start({\"errors\":{\"ext.bad\":\"res/bad.less:3:5: Unrecognised input\"},\"seq\":3,\"ws\":\"/ws\"})") || a.body.contains("\"ext.bad\":\"res/bad.less:3:5"), "{}", a.body);
+    assert!(a.body.contains("mw.loader.rldev.start({"), "{}", a.body);
+    assert!(
+        a.body
+            .contains("\"errors\":{\"ext.bad\":\"res/bad.less:3:5: Unrecognised input\"}"),
+        "{}",
+        a.body
+    );
 }
 
 #[tokio::test]

@@ -82,7 +82,6 @@ impl Rendered {
             Script::Plain(s) => Some(s.clone()),
             _ => None,
         };
-        let hash_json = |v: &dyn erased::Json| version::hash(v.to_json().as_bytes());
         let parts = Parts {
             script: version::hash(script.as_deref().unwrap_or("").as_bytes()),
             styles: hash_json(&styles),
@@ -108,16 +107,13 @@ impl Rendered {
     }
 }
 
-mod erased {
-    /// Serialisable values behind one `dyn` type, for hashing.
-    pub trait Json {
-        fn to_json(&self) -> String;
-    }
-    impl<T: serde::Serialize> Json for T {
-        fn to_json(&self) -> String {
-            serde_json::to_string(self).expect("JSON values serialise")
-        }
-    }
+/// The version encoding over a value's JSON: equal values, equal hashes.
+fn hash_json<T: Serialize>(value: &T) -> String {
+    version::hash(
+        serde_json::to_string(value)
+            .expect("JSON values serialise")
+            .as_bytes(),
+    )
 }
 
 /// How many past outputs per module are kept, to name the parts a diff changed.

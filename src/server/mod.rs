@@ -7,7 +7,6 @@ pub mod run;
 pub mod safety;
 pub mod startup;
 
-use std::collections::HashSet;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -193,12 +192,13 @@ async fn load(
 /// Images and other files the built CSS references, under their module's URL folder.
 async fn asset(State(state): State<AppState>, uri: Uri) -> Response {
     let snap = state.ready_snapshot().await;
-    let known: HashSet<&str> = snap
-        .registry
-        .modules
-        .values()
-        .flat_map(|e| e.files.iter().map(String::as_str))
-        .collect();
+    // `files` lists are sorted: a binary search each, no set built per request.
+    let known = |p: &str| {
+        snap.registry
+            .modules
+            .values()
+            .any(|e| e.files.binary_search_by(|f| f.as_str().cmp(p)).is_ok())
+    };
     let refused = |r: safety::Refused| {
         let (status, text) = match r {
             safety::Refused::Forbidden => (
@@ -209,7 +209,7 @@ async fn asset(State(state): State<AppState>, uri: Uri) -> Response {
         };
         (status, no_store(), text).into_response()
     };
-    let rel = match safety::asset_path(uri.path(), &snap.mounts, |p| known.contains(p)) {
+    let rel = match safety::asset_path(uri.path(), &snap.mounts, known) {
         Ok(rel) => rel,
         Err(r) => return refused(r),
     };

@@ -34,8 +34,8 @@ pub fn serve(
     let port = port.or(project.config.server.port).unwrap_or(DEFAULT_PORT);
     let listener = TcpListener::bind((host.as_str(), port)).map_err(|e| {
         Fatal(format!(
-            "cannot listen on {host}:{port}: {e} (another server running? try --port {})",
-            if port == 0 { 0 } else { port.wrapping_add(1) }
+            "cannot listen on {host}:{port}: {e} (another server running? \
+             --port 0 picks a free port)"
         ))
     })?;
     listener
