@@ -357,3 +357,93 @@ impl Live {
         let _ = self.hub.send(text);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::build::{MediaBlock, Output};
+    use crate::registry::{Change, Entry, State};
+
+    fn registry(versions: &[(&str, &str)]) -> Registry {
+        let modules = versions
+            .iter()
+            .map(|(n, v)| {
+                let e = Entry {
+                    version: v.to_string(),
+                    dependencies: vec![],
+                    group: None,
+                    state: State::Ready,
+                    error: None,
+                    files: vec![],
+                };
+                (n.to_string(), e)
+            })
+            .collect();
+        Registry { seq: 0, modules }
+    }
+
+    fn built(css: &str) -> Built {
+        Built {
+            reads: Default::default(),
+            via: Default::default(),
+            error: None,
+            output: Output {
+                styles: vec![MediaBlock {
+                    media: "all".into(),
+                    css: css.into(),
+                }],
+                ..Output::default()
+            },
+        }
+    }
+
+    fn change(from: &str, to: &str) -> Change {
+        Change {
+            from: from.into(),
+            to: to.into(),
+            causes: vec![],
+        }
+    }
+
+    #[test]
+    fn a_diff_waits_for_its_builds_and_says_which_part_changed() {
+        let (snapshots, _keep) = watch::channel(Arc::new(Snapshot::default()));
+        let (hub, mut rx) = broadcast::channel(16);
+        let mut live = Live::new(snapshots, hub);
+        live.built("a", "A1", &built(".a{color:red}"));
+        live.built("b", "B1", &built(".b{color:red}"));
+        live.publish(&registry(&[("a", "A1"), ("b", "B1")]), 0, true);
+
+        let mut diff = Diff {
+            seq: 1,
+            ..Diff::default()
+        };
+        diff.changed.insert("a".into(), change("A1", "A2"));
+        diff.changed.insert("b".into(), change("B1", "B2"));
+        live.diff(&diff);
+        let now = registry(&[("a", "A2"), ("b", "B2")]);
+        live.publish(&now, 1, true);
+        assert!(rx.try_recv().is_err(), "nothing is built yet");
+
+        // One build done, and the diff has waited long enough: that part goes ahead.
+        live.built("a", "A2", &built(".a{color:blue}"));
+        std::thread::sleep(PARTIAL_AFTER);
+        live.publish(&now, 1, true);
+        let first: Value = serde_json::from_str(&rx.try_recv().unwrap()).unwrap();
+        assert_eq!(first["changed"]["a"]["parts"], json!(["styles"]));
+        assert_eq!(first["changed"]["a"]["styles"], json!([".a{color:blue}"]));
+        assert!(first["changed"].get("b").is_none(), "{first}");
+
+        // The rest once built.
+        live.built("b", "B2", &built(".b{color:red}"));
+        live.publish(&now, 1, true);
+        let rest: Value = serde_json::from_str(&rx.try_recv().unwrap()).unwrap();
+        assert_eq!(
+            rest["changed"]["b"]["parts"],
+            json!([]),
+            "same output: {rest}"
+        );
+        assert!(rest["changed"].get("a").is_none(), "{rest}");
+        assert!(rx.try_recv().is_err());
+    }
+}
