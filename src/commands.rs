@@ -33,14 +33,10 @@ pub fn compile_cache_dir() -> Option<PathBuf> {
 /// Loads the project and builds every module once: the registry from scratch.
 /// With a cache folder, compiles whose inputs are unchanged are replayed from it.
 pub fn compute_registry(located: &Located, cache_dir: Option<&Path>) -> Result<Registry, Fatal> {
-    let source = DiskSource {
-        root: located.root.clone(),
-    };
+    let source = DiskSource::new(&located.root);
     let project = Project::load(&located.inputs, &source).map_err(|e| Fatal(e.to_string()))?;
     let store = FileStore::new(Box::new(source));
-    let cache =
-        cache_dir.map(|d| Arc::new(DiskCache::new(d, &located.root)) as Arc<dyn CompileCache>);
-    let mut compilers = less_compilers(&located.root, count_less(&project), cache);
+    let mut compilers = less_compilers(&located.root, count_less(&project), cache_dir);
     // The engine from scratch: every module built once, against one content store.
     let (mut engine, requests) = Engine::new(project.modules.clone());
     let defs: Vec<&ModuleDef> = requests
@@ -48,6 +44,10 @@ pub fn compute_registry(located: &Located, cache_dir: Option<&Path>) -> Result<R
         .filter_map(|r| engine.definition(&r.module))
         .collect();
     let built = build_all(&defs, &store, &mut compilers);
+    // A compiler that fails beyond its retries is no module's result.
+    if let Some(why) = built.iter().find_map(|b| b.transient.as_ref()) {
+        return Err(Fatal(format!("the Less compiler keeps failing: {why}")));
+    }
     for (request, b) in requests.iter().zip(&built) {
         engine.built(&request.module, request.generation, BuildFacts::from(b));
     }
@@ -67,11 +67,12 @@ fn count_less(project: &Project) -> usize {
 }
 
 /// One compiler per core (at least one), each its own less.js process,
-/// started on first use; where less.js cannot be had, a compiler that says why.
+/// started on first use, sharing the compile cache in `cache_dir` (if any);
+/// where less.js cannot be had, a compiler that says why.
 pub fn less_compilers(
     root: &Path,
     less_modules: usize,
-    cache: Option<Arc<dyn CompileCache>>,
+    cache_dir: Option<&Path>,
 ) -> Vec<Box<dyn LessCompiler>> {
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let n = cores.min(less_modules.max(1));
@@ -79,12 +80,17 @@ pub fn less_compilers(
         return vec![Box::new(Unavailable("no Less here".into()))];
     }
     match setup::locate() {
-        Ok(s) => (0..n)
-            .map(|_| {
-                let c = NodeLess::new(s.clone(), root.to_path_buf(), cache.clone());
-                Box::new(c) as Box<dyn LessCompiler>
-            })
-            .collect(),
+        Ok(s) => {
+            let cache = cache_dir.map(|d| {
+                Arc::new(DiskCache::new(d, root, &s.fingerprint)) as Arc<dyn CompileCache>
+            });
+            (0..n)
+                .map(|_| {
+                    let c = NodeLess::new(s.clone(), root.to_path_buf(), cache.clone());
+                    Box::new(c) as Box<dyn LessCompiler>
+                })
+                .collect()
+        }
         Err(why) => {
             eprintln!("rldev: {why}");
             vec![Box::new(Unavailable(why))]

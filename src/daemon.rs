@@ -12,22 +12,17 @@ use crate::build::pool::Workers;
 use crate::commands::{Fatal, compile_cache_dir, less_compilers};
 use crate::disk::{DiskSource, Located};
 use crate::engine::{BuildFacts, Engine, Outcome};
-use crate::files::{ContentHash, FileStore};
-use crate::less::cache::{CompileCache, DiskCache};
+use crate::files::FileStore;
 use crate::paths;
 use crate::project::Project;
 use crate::registry::Diff;
 use crate::report::Printer;
 use crate::server::Live;
-use crate::watch::Watcher;
+use crate::watch::{Notice, Watcher};
 
 /// Everything the loop reacts to.
 pub enum Event {
-    /// The OS says these paths (files or folders) may have changed.
-    Paths(Vec<PathBuf>),
-    /// Events were lost: look at every known path again.
-    Rescan,
-    WatchError(String),
+    Watch(Notice),
     Built {
         module: String,
         generation: u64,
@@ -41,6 +36,8 @@ const QUIET: Duration = Duration::from_millis(5);
 const MAX_BATCH: Duration = Duration::from_millis(1000);
 /// While the project root is gone, how often to look for its return.
 const ROOT_POLL: Duration = Duration::from_millis(250);
+/// After a build failed in the compiler (beyond its own retries), when to try again.
+const RETRY_BROKEN: Duration = Duration::from_secs(5);
 
 struct Daemon {
     located: Located,
@@ -54,6 +51,14 @@ struct Daemon {
     ready: bool,
     /// The root folder was deleted: its watch is gone until it is back.
     root_lost: bool,
+    /// The root with symlinks resolved: the store's real paths are relative to it.
+    real_root: PathBuf,
+    /// Folders newly watched, to be looked at again in the next batch.
+    recheck: Vec<PathBuf>,
+    /// When to build again the modules whose compiler failed.
+    retry_at: Option<Instant>,
+    /// How many outside folders the store had when they were last watched.
+    outside_watched: usize,
     /// `serve`: what the server reads, and its URL.
     serving: Option<Serving>,
 }
@@ -66,9 +71,7 @@ pub struct Serving {
 
 /// `rldev watch`: prints the registry once ready, then a diff per settled batch; runs until killed.
 pub fn watch(located: Located, json: bool) -> Result<i32, Fatal> {
-    let source = DiskSource {
-        root: located.root.clone(),
-    };
+    let source = DiskSource::new(&located.root);
     let project = Project::load(&located.inputs, &source).map_err(|e| Fatal(e.to_string()))?;
     run(located, project, json, None)
 }
@@ -81,22 +84,23 @@ pub fn run(
     mut serving: Option<Serving>,
 ) -> Result<i32, Fatal> {
     let started = Instant::now();
-    let source = DiskSource {
-        root: located.root.clone(),
-    };
+    let source = DiskSource::new(&located.root);
     let (tx, rx) = channel();
-    let mut watcher = Watcher::start(tx.clone()).map_err(Fatal)?;
+    let to_loop = std::sync::Mutex::new(tx.clone());
+    let mut watcher = Watcher::start(move |n| {
+        let _ = to_loop.lock().expect("sender lock").send(Event::Watch(n));
+    })
+    .map_err(Fatal)?;
     watcher.watch(&located.root, true);
-    let store = Arc::new(FileStore::new(Box::new(source)));
-    let cache = compile_cache_dir()
-        .map(|d| Arc::new(DiskCache::new(&d, &located.root)) as Arc<dyn CompileCache>);
+    let store = Arc::new(FileStore::tracking(Box::new(source)));
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let compilers = less_compilers(&located.root, cores, cache);
+    let compilers = less_compilers(&located.root, cores, compile_cache_dir().as_deref());
     let workers = Workers::start(compilers, store.clone(), built_sender(tx));
     let (engine, builds) = Engine::new(project.modules.clone());
     if let Some(s) = &mut serving {
         s.live.mounts(mounts(&project));
     }
+    let located_root = located.root.clone();
     let mut d = Daemon {
         located,
         project,
@@ -108,6 +112,10 @@ pub fn run(
         seq: 0,
         ready: false,
         root_lost: false,
+        real_root: std::fs::canonicalize(&located_root).unwrap_or(located_root),
+        recheck: Vec::new(),
+        retry_at: None,
+        outside_watched: 0,
         serving,
     };
     d.request(Outcome {
@@ -136,6 +144,13 @@ impl Daemon {
         let mut batch_start = Instant::now();
         let mut last_path = Instant::now();
         loop {
+            if !self.recheck.is_empty() {
+                if batch.is_empty() && !rescan {
+                    batch_start = Instant::now();
+                }
+                last_path = Instant::now();
+                batch.extend(self.recheck.drain(..));
+            }
             // A batch settles after QUIET without file events (build results
             // do not count), or after MAX_BATCH in all.
             let deadline = (!batch.is_empty() || rescan)
@@ -145,17 +160,32 @@ impl Daemon {
                 self.apply_batch(paths, std::mem::take(&mut rescan), batch_start);
                 continue;
             }
+            if self.retry_at.is_some_and(|t| Instant::now() >= t) {
+                self.retry_at = None;
+                let out = self.engine.retry_broken();
+                self.request(out);
+            }
             let event = match rx.try_recv() {
                 Ok(e) => e,
                 Err(TryRecvError::Disconnected) => return,
                 Err(TryRecvError::Empty) => {
-                    // Caught up: now the server may see the new state.
+                    // Caught up: now the server may see the new state, and
+                    // folders that builds found outside the root are watched.
                     self.publish_snapshot();
-                    let wait = match deadline {
-                        Some(d) => Some(d.saturating_duration_since(Instant::now())),
-                        None if self.root_lost => Some(ROOT_POLL),
+                    self.watch_real_folders();
+                    if !self.recheck.is_empty() {
+                        continue;
+                    }
+                    let wake = match deadline {
+                        Some(d) => Some(d),
+                        None if self.root_lost => Some(Instant::now() + ROOT_POLL),
                         None => None,
                     };
+                    let wake = match (wake, self.retry_at) {
+                        (Some(a), Some(b)) => Some(a.min(b)),
+                        (a, b) => a.or(b),
+                    };
+                    let wait = wake.map(|w| w.saturating_duration_since(Instant::now()));
                     let next = match wait {
                         Some(w) => rx.recv_timeout(w),
                         None => rx.recv().map_err(|_| RecvTimeoutError::Disconnected),
@@ -173,21 +203,21 @@ impl Daemon {
                 }
             };
             match event {
-                Event::Paths(paths) => {
+                Event::Watch(Notice::Paths(paths)) => {
                     if batch.is_empty() && !rescan {
                         batch_start = Instant::now();
                     }
                     last_path = Instant::now();
                     batch.extend(paths);
                 }
-                Event::Rescan => {
+                Event::Watch(Notice::Rescan) => {
                     if batch.is_empty() && !rescan {
                         batch_start = Instant::now();
                     }
                     last_path = Instant::now();
                     rescan = true;
                 }
-                Event::WatchError(e) => eprintln!("rldev: watching: {e}"),
+                Event::Watch(Notice::Error(e)) => eprintln!("rldev: watching: {e}"),
                 Event::Built {
                     module,
                     generation,
@@ -201,6 +231,17 @@ impl Daemon {
                         && let Some(e) = self.engine.registry().modules.get(&module)
                     {
                         s.live.built(&module, &e.version, &built);
+                    }
+                    if out.accepted
+                        && let Some(why) = &built.transient
+                        && self.retry_at.is_none()
+                    {
+                        eprintln!(
+                            "rldev: the Less compiler keeps failing ({why}); \
+                             building the modules it failed again in {} s",
+                            RETRY_BROKEN.as_secs()
+                        );
+                        self.retry_at = Some(Instant::now() + RETRY_BROKEN);
                     }
                     self.publish(out, None);
                 }
@@ -233,51 +274,29 @@ impl Daemon {
         }
     }
 
-    /// Re-reads every path of a settled batch (and every known path under a
-    /// folder in it), hands the new hashes to the engine, and reloads the
-    /// project when a definition file changed.
+    /// Re-reads every stored path at or below a path of a settled batch
+    /// (all of them after lost events), hands the new hashes to the engine,
+    /// and reloads the project when a definition file changed.
     fn apply_batch(&mut self, paths: BTreeSet<PathBuf>, rescan: bool, started: Instant) {
+        if self.watcher.forget_gone(&paths) {
+            self.outside_watched = 0; // to be watched again when back
+        }
         let root = &self.located.root;
-        // Hidden files and folders (.git, editor swap files) are never module files.
-        let mut rel: BTreeSet<String> = paths
-            .iter()
-            .map(|p| paths::relative_to(root, p))
-            .filter(|p| !p.split('/').any(|seg| seg.starts_with('.') && seg != ".."))
-            .collect();
-        if rescan {
-            let known: Vec<String> = self.engine.dependencies().map(str::to_string).collect();
-            rel.extend(known);
-            rel.extend(self.project.definition_files.iter().cloned());
+        let events: Vec<String> = paths.iter().map(|p| paths::relative_to(root, p)).collect();
+        let changes = if rescan {
+            self.store.refresh_all()
         } else {
-            // A folder renamed, deleted or created: every known path under it.
-            // Only paths that are neither known nor a file can be such a folder.
-            let dirs: Vec<String> = rel
-                .iter()
-                .filter(|p| !self.engine.depends_on(p) && !paths::absolute(root, p).is_file())
-                .map(|d| format!("{d}/"))
-                .collect();
-            if !dirs.is_empty() {
-                let under: Vec<String> = self
-                    .engine
-                    .dependencies()
-                    .filter(|k| dirs.iter().any(|d| k.starts_with(d.as_str())))
-                    .map(str::to_string)
-                    .collect();
-                rel.extend(under);
-            }
-        }
-        let mut changes: Vec<(String, Option<ContentHash>)> = Vec::new();
-        for p in &rel {
-            self.store.refresh(p);
-            changes.push((p.clone(), self.store.get(p).hash().copied()));
-        }
+            self.store.refresh_under(&events)
+        };
         let mut out = self.engine.files(&changes);
-        let definition_changed = rel
+        let definition_changed = self
+            .project
+            .definition_files
             .iter()
-            .find(|p| self.project.definition_files.contains(p))
+            .find(|f| rescan || events.iter().any(|e| paths::is_at_or_below(f, e)))
             .cloned();
         if let Some(file) = definition_changed {
-            let source = DiskSource { root: root.clone() };
+            let source = DiskSource::new(root);
             match Project::load(&self.located.inputs, &source) {
                 Ok(project) => {
                     let more = self.engine.project(project.modules.clone(), &file);
@@ -291,25 +310,32 @@ impl Daemon {
                 Err(e) => eprintln!("rldev: {e} (keeping the previous definitions)"),
             }
         }
-        tracing::debug!(files = rel.len(), since_first_event = ?started.elapsed(), "batch applied");
-        self.publish(out, Some((rel.len(), started)));
-        self.watch_outside();
+        // Hidden files and folders (.git, editor swap files) are not counted.
+        let seen = events
+            .iter()
+            .filter(|p| !p.split('/').any(|seg| seg.starts_with('.') && seg != ".."))
+            .count();
+        tracing::debug!(files = seen, reread = changes.len(), since_first_event = ?started.elapsed(), "batch applied");
+        self.publish(out, Some((seen, started)));
         if !self.located.root.is_dir() {
             self.root_lost = true;
         }
     }
 
-    /// Files outside the root (import paths elsewhere) are watched through their folders.
-    fn watch_outside(&mut self) {
-        let outside: BTreeSet<String> = self
-            .engine
-            .dependencies()
-            .filter(|p| p.starts_with("../"))
-            .map(|p| paths::parent(p).to_string())
-            .collect();
-        for dir in outside {
-            let abs = paths::absolute(&self.located.root, &dir);
-            self.watcher.watch(&abs, false);
+    /// Files whose real location is outside the root (import paths elsewhere,
+    /// symlinks leading out) are watched through their real folders. A folder
+    /// newly watched is looked at again: it may have changed before its watch.
+    fn watch_real_folders(&mut self) {
+        if self.store.folders_outside_count() == self.outside_watched {
+            return;
+        }
+        let folders = self.store.folders_outside();
+        self.outside_watched = folders.len();
+        for dir in folders {
+            let abs = paths::absolute(&self.real_root, &dir);
+            if let Some(watched) = self.watcher.watch(&abs, false) {
+                self.recheck.push(watched);
+            }
         }
     }
 

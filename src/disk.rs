@@ -8,7 +8,18 @@ use crate::project::Inputs;
 
 /// The real filesystem under a root folder.
 pub struct DiskSource {
-    pub root: std::path::PathBuf,
+    root: PathBuf,
+    /// The root with every symlink resolved (the root itself if that fails).
+    real_root: PathBuf,
+}
+
+impl DiskSource {
+    pub fn new(root: &Path) -> DiskSource {
+        DiskSource {
+            root: root.to_path_buf(),
+            real_root: std::fs::canonicalize(root).unwrap_or_else(|_| root.to_path_buf()),
+        }
+    }
 }
 
 impl Source for DiskSource {
@@ -19,6 +30,34 @@ impl Source for DiskSource {
             return None;
         }
         std::fs::read(abs).ok()
+    }
+
+    fn real_path(&self, path: &str) -> Option<String> {
+        Some(paths::relative_to(
+            &self.real_root,
+            &real_path(&paths::absolute(&self.root, path)),
+        ))
+    }
+}
+
+/// `abs` with every symlink resolved; for a path that does not exist, its
+/// nearest existing ancestor resolved and the rest appended.
+pub fn real_path(abs: &Path) -> PathBuf {
+    let mut existing = abs.to_path_buf();
+    let mut rest: Vec<std::ffi::OsString> = Vec::new();
+    loop {
+        if let Ok(real) = std::fs::canonicalize(&existing) {
+            let mut out = real;
+            out.extend(rest.iter().rev());
+            return out;
+        }
+        match existing.file_name() {
+            Some(name) => rest.push(name.to_os_string()),
+            None => return abs.to_path_buf(),
+        }
+        if !existing.pop() {
+            return abs.to_path_buf();
+        }
     }
 }
 

@@ -27,6 +27,8 @@ pub struct BuildFacts {
     /// Indirect path -> the listed stylesheet through which it was reached.
     pub via: BTreeMap<String, String>,
     pub error: Option<String>,
+    /// The compiler failed: this is no result, and `reads` may be partial.
+    pub transient: Option<String>,
 }
 
 impl From<&Built> for BuildFacts {
@@ -35,6 +37,7 @@ impl From<&Built> for BuildFacts {
             reads: b.reads.clone(),
             via: b.via.clone(),
             error: b.error.clone(),
+            transient: b.transient.clone(),
         }
     }
 }
@@ -76,6 +79,8 @@ pub struct Engine {
     users: HashMap<String, BTreeSet<String>>,
     registry: Registry,
     generation: u64,
+    /// Modules whose last build failed in the compiler, not in their files.
+    broken: BTreeSet<String>,
 }
 
 impl Engine {
@@ -107,6 +112,22 @@ impl Engine {
     /// Every path some module depends on (present or absent).
     pub fn dependencies(&self) -> impl Iterator<Item = &str> {
         self.users.keys().map(String::as_str)
+    }
+
+    /// Whether some module's last build failed in the compiler.
+    pub fn has_broken(&self) -> bool {
+        !self.broken.is_empty()
+    }
+
+    /// Asks again for every module whose last build failed in the compiler.
+    pub fn retry_broken(&mut self) -> Outcome {
+        let mut out = Outcome::default();
+        for module in std::mem::take(&mut self.broken) {
+            if self.known.get(&module).is_some_and(|k| k.wanted.is_none()) {
+                out.builds.push(self.want(&module));
+            }
+        }
+        out
     }
 
     /// A settled batch of file changes: path -> new content hash (`None`: gone).
@@ -147,18 +168,36 @@ impl Engine {
             .reads
             .iter()
             .any(|(p, h)| self.hashes.get(p).is_some_and(|known| known != h));
-        if stale {
+        if stale && facts.transient.is_none() {
             out.builds.push(self.want(module));
             return out;
         }
         for (p, h) in &facts.reads {
             self.hashes.entry(p.clone()).or_insert(*h);
         }
-        let new_reads: BTreeSet<String> = facts.reads.keys().cloned().collect();
+        let mut new_reads: BTreeSet<String> = facts.reads.keys().cloned().collect();
+        let mut error = facts.error;
+        let mut via = facts.via;
+        if let Some(why) = facts.transient {
+            // No result: the module keeps every dependency known so far (a
+            // partial build must not drop one), shows why it is not built,
+            // and is asked for again later (`retry_broken`).
+            let known = &self.known[module];
+            new_reads.extend(known.reads.iter().cloned());
+            for (p, v) in &known.via {
+                via.entry(p.clone()).or_insert_with(|| v.clone());
+            }
+            error = Some(format!(
+                "{why} (the compiler failed, not this module: rldev builds it again)"
+            ));
+            self.broken.insert(module.to_string());
+        } else {
+            self.broken.remove(module);
+        }
         out.accepted = true;
         let known = self.known.get_mut(module).expect("checked above");
         known.wanted = None;
-        known.via = facts.via;
+        known.via = via;
         let old_reads = std::mem::replace(&mut known.reads, new_reads.clone());
         for p in old_reads.difference(&new_reads) {
             if let Some(u) = self.users.get_mut(p) {
@@ -174,7 +213,7 @@ impl Engine {
                 .or_default()
                 .insert(module.to_string());
         }
-        let entry = self.entry(module, facts.error);
+        let entry = self.entry(module, error);
         match self.registry.modules.get(module) {
             None => {
                 out.diff
@@ -240,6 +279,7 @@ impl Engine {
             .cloned()
             .collect();
         for name in removed {
+            self.broken.remove(&name);
             if let Some(k) = self.known.remove(&name) {
                 for p in k.reads {
                     if let Some(u) = self.users.get_mut(&p) {

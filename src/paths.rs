@@ -44,6 +44,14 @@ pub fn parent(path: &str) -> &str {
     path.rfind('/').map_or("", |i| &path[..i])
 }
 
+/// Whether `path` is `dir` or lies below it (every path lies below the root, `""`).
+pub fn is_at_or_below(path: &str, dir: &str) -> bool {
+    dir.is_empty()
+        || path
+            .strip_prefix(dir)
+            .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+}
+
 /// Turns an absolute filesystem path into a project-relative one.
 pub fn relative_to(root: &Path, abs: &Path) -> String {
     let root: Vec<Component> = root.components().collect();
@@ -85,6 +93,10 @@ mod tests {
         assert_eq!(join("a", "/root.png"), "root.png");
         assert_eq!(parent("a/b/c.less"), "a/b");
         assert_eq!(parent("c.less"), "");
+        assert!(is_at_or_below("a/b.json", "a"));
+        assert!(is_at_or_below("a", "a"));
+        assert!(is_at_or_below("a", ""));
+        assert!(!is_at_or_below("ab/c", "a"));
     }
 
     #[test]

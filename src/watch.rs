@@ -6,45 +6,62 @@
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
-use std::sync::mpsc::Sender;
+use std::sync::Arc;
 use std::time::Duration;
 
 use notify::{Config, PollWatcher, RecommendedWatcher, RecursiveMode, Watcher as _};
 
-use crate::daemon::Event;
+/// What the watcher tells its owner.
+pub enum Notice {
+    /// The OS says these paths (files or folders) may have changed.
+    Paths(Vec<PathBuf>),
+    /// Events were lost: look at every known path again.
+    Rescan,
+    Error(String),
+}
+
+/// Where notices go.
+type Sink = Arc<dyn Fn(Notice) + Send + Sync>;
 
 /// The folders being watched, by the OS's notifications or, past the
-/// inotify limit, by polling.
+/// inotify limit, by polling. Symlinks are not followed by the OS watches:
+/// each real folder is watched once, under one name, and the owner watches
+/// the real folders of the files it reads through symlinks (the content
+/// store knows them).
 pub struct Watcher {
     native: RecommendedWatcher,
     poll: Option<PollWatcher>,
-    tx: Sender<Event>,
+    sink: Sink,
     watched: HashSet<PathBuf>,
 }
 
 impl Watcher {
-    pub fn start(tx: Sender<Event>) -> Result<Watcher, String> {
-        let native = notify::recommended_watcher(forward(tx.clone()))
+    pub fn start(sink: impl Fn(Notice) + Send + Sync + 'static) -> Result<Watcher, String> {
+        let sink: Sink = Arc::new(sink);
+        let config = Config::default().with_follow_symlinks(false);
+        let native = RecommendedWatcher::new(forward(sink.clone()), config)
             .map_err(|e| format!("cannot watch files: {e}"))?;
         Ok(Watcher {
             native,
             poll: None,
-            tx,
+            sink,
             watched: HashSet::new(),
         })
     }
 
     /// Watches `dir` (recursively or not), once. A folder that does not exist
-    /// yet is watched through its nearest existing ancestor.
-    pub fn watch(&mut self, dir: &Path, recursive: bool) {
+    /// yet is watched through its nearest existing ancestor. Returns the
+    /// folder newly watched, if any: what changed in it before the watch was
+    /// in place is only seen by looking at it again.
+    pub fn watch(&mut self, dir: &Path, recursive: bool) -> Option<PathBuf> {
         let mut dir = dir.to_path_buf();
         while !dir.is_dir() {
             if !dir.pop() {
-                return;
+                return None;
             }
         }
         if !self.watched.insert(dir.clone()) {
-            return;
+            return None;
         }
         let mode = if recursive {
             RecursiveMode::Recursive
@@ -63,6 +80,22 @@ impl Watcher {
                 tracing::warn!("cannot watch {}: {e}", dir.display());
             }
         }
+        Some(dir)
+    }
+
+    /// Drops the watches of folders that these paths name and that are gone
+    /// (deleted or moved away): the OS dropped them, and `watch` must be able
+    /// to set them up again when the folder is back.
+    /// True when it dropped one.
+    pub fn forget_gone(&mut self, paths: &std::collections::BTreeSet<PathBuf>) -> bool {
+        let mut any = false;
+        for p in paths {
+            if self.watched.contains(p) && !p.is_dir() {
+                self.forget(p);
+                any = true;
+            }
+        }
+        any
     }
 
     /// Drops a watch (its folder was deleted), so that `watch` can set it up again.
@@ -77,8 +110,10 @@ impl Watcher {
 
     fn poll_fallback(&mut self, dir: &Path, mode: RecursiveMode) {
         if self.poll.is_none() {
-            let config = Config::default().with_poll_interval(Duration::from_millis(500));
-            match PollWatcher::new(forward(self.tx.clone()), config) {
+            let config = Config::default()
+                .with_poll_interval(Duration::from_millis(500))
+                .with_follow_symlinks(false);
+            match PollWatcher::new(forward(self.sink.clone()), config) {
                 Ok(p) => self.poll = Some(p),
                 Err(e) => {
                     eprintln!("rldev: cannot poll either: {e}");
@@ -102,19 +137,19 @@ fn is_watch_limit(e: &notify::Error) -> bool {
     }
 }
 
-fn forward(tx: Sender<Event>) -> impl Fn(notify::Result<notify::Event>) + Send + 'static {
+fn forward(sink: Sink) -> impl Fn(notify::Result<notify::Event>) + Send + 'static {
     move |res| {
-        let event = match res {
-            Ok(e) if e.need_rescan() => Event::Rescan,
+        let notice = match res {
+            Ok(e) if e.need_rescan() => Notice::Rescan,
             // Opening or reading a file changes nothing; and the daemon's own
             // reads would otherwise come back as events, forever.
             Ok(e) if matches!(e.kind, notify::EventKind::Access(_)) => return,
-            Ok(e) => Event::Paths(e.paths),
-            Err(e) if is_watch_limit(&e) => Event::WatchError(
+            Ok(e) => Notice::Paths(e.paths),
+            Err(e) if is_watch_limit(&e) => Notice::Error(
                 "the inotify watch limit is reached: sudo sysctl fs.inotify.max_user_watches=524288".into(),
             ),
-            Err(e) => Event::WatchError(e.to_string()),
+            Err(e) => Notice::Error(e.to_string()),
         };
-        let _ = tx.send(event);
+        sink(notice);
     }
 }

@@ -28,6 +28,9 @@ pub struct Built {
     pub via: BTreeMap<String, String>,
     /// The first problem, naming the file (and line and column where known).
     pub error: Option<String>,
+    /// The compiler failed (its process died): this build is no result, and
+    /// `reads` holds only what it read before the failure.
+    pub transient: Option<String>,
     pub output: Output,
 }
 
@@ -97,14 +100,15 @@ impl Script {
 /// on so that `reads` holds every file the module depends on.
 pub fn build(def: &ModuleDef, store: &FileStore, less: &mut dyn LessCompiler) -> Built {
     let mut reader = Recorder::new(store);
-    let (output, error) = match &def.kind {
-        ModuleKind::Unsupported(reason) => (Output::default(), Some(reason.clone())),
+    let (output, error, transient) = match &def.kind {
+        ModuleKind::Unsupported(reason) => (Output::default(), Some(reason.clone()), None),
         ModuleKind::File(m) => build_file_module(m, &mut reader, less),
     };
     Built {
         reads: reader.reads,
         via: reader.via,
         error,
+        transient,
         output,
     }
 }
@@ -113,7 +117,7 @@ fn build_file_module(
     m: &FileModule,
     reader: &mut Recorder,
     less: &mut dyn LessCompiler,
-) -> (Output, Option<String>) {
+) -> (Output, Option<String>, Option<String>) {
     let mut errors: Vec<String> = Vec::new();
     let mut out = Output::default();
     if !m.scripts.is_empty() {
@@ -168,10 +172,10 @@ fn build_file_module(
         Ok(msgs) => out.messages = msgs,
         Err(e) => errors.push(e),
     }
-    let (blocks, style_error) = styles::build_styles(m, reader, less);
-    out.styles = blocks;
-    errors.extend(style_error);
-    (out, errors.into_iter().next())
+    let styles = styles::build_styles(m, reader, less);
+    out.styles = styles.blocks;
+    errors.extend(styles.error);
+    (out, errors.into_iter().next(), styles.compiler_failure)
 }
 
 /// Reads a file the definition lists; a missing one is an error naming it.

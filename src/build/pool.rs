@@ -26,7 +26,8 @@ pub fn build_all(
                 loop {
                     let i = next.fetch_add(1, Ordering::Relaxed);
                     let Some(def) = defs.get(i) else { break };
-                    let built = build(def, store, compiler.as_mut());
+                    let built = build_retrying(def, store, compiler.as_mut(), || false)
+                        .expect("never superseded");
                     results.lock().expect("results lock")[i] = Some(built);
                 }
             });
@@ -38,6 +39,37 @@ pub fn build_all(
         .into_iter()
         .map(|b| b.expect("every module was built"))
         .collect()
+}
+
+/// Pauses before each new attempt of a build whose compiler failed (its
+/// process died): three more tries over about 1.3 s, then the failure is
+/// reported as such (see `Built::transient`).
+const RETRY_PAUSES: [Duration; 3] = [
+    Duration::from_millis(50),
+    Duration::from_millis(250),
+    Duration::from_millis(1000),
+];
+
+/// Builds `def`, and again after a pause while the compiler fails. `None`
+/// when `superseded` says, before a new attempt, that a newer request for the
+/// module makes this one moot.
+fn build_retrying(
+    def: &ModuleDef,
+    store: &FileStore,
+    compiler: &mut dyn LessCompiler,
+    superseded: impl Fn() -> bool,
+) -> Option<Built> {
+    let mut built = build(def, store, compiler);
+    for pause in RETRY_PAUSES {
+        let Some(why) = &built.transient else { break };
+        if superseded() {
+            return None;
+        }
+        tracing::warn!(module = def.name, "{why}; building it again in {pause:?}");
+        std::thread::sleep(pause);
+        built = build(def, store, compiler);
+    }
+    Some(built)
 }
 
 /// A queue of build requests for the daemon: one pending entry per module,
@@ -72,9 +104,16 @@ impl Workers {
                         match next(&queue, busy) {
                             Next::Job(module, generation, def) => {
                                 let started = std::time::Instant::now();
-                                let built = build(&def, &store, compiler.as_mut());
+                                let superseded = || {
+                                    let q = queue.0.lock().expect("queue lock");
+                                    q.pending.contains_key(&module)
+                                };
+                                let built =
+                                    build_retrying(&def, &store, compiler.as_mut(), superseded);
                                 tracing::debug!(module, ms = ?started.elapsed(), "built");
-                                done(module, generation, built);
+                                if let Some(built) = built {
+                                    done(module, generation, built);
+                                }
                                 busy = true;
                             }
                             Next::Idle => {

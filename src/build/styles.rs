@@ -16,14 +16,31 @@ pub struct MediaBlock {
     pub css: String,
 }
 
-/// Builds every stylesheet of the module; the first error names its file.
+/// Why a stylesheet has no CSS.
+pub enum StyleError {
+    /// The stylesheet's own problem (a missing file, a Less error), naming the file.
+    Module(String),
+    /// The compiler failed: no result at all, worth another try.
+    Compiler(String),
+}
+
+/// The module's CSS, its first error (naming its file), and the first
+/// compiler failure (then the build is no result: see [`super::Built::transient`]).
+pub struct Styles {
+    pub blocks: Vec<MediaBlock>,
+    pub error: Option<String>,
+    pub compiler_failure: Option<String>,
+}
+
+/// Builds every stylesheet of the module.
 pub fn build_styles(
     module: &FileModule,
     reader: &mut Recorder,
     less: &mut dyn LessCompiler,
-) -> (Vec<MediaBlock>, Option<String>) {
+) -> Styles {
     let mut blocks: Vec<MediaBlock> = Vec::new();
     let mut first_error = None;
+    let mut compiler_failure = None;
     for style in &module.styles {
         reader.context = Some(style.path.clone());
         let result = build_one(module, style, reader, less);
@@ -39,13 +56,20 @@ pub fn build_styles(
                     css,
                 }),
             },
-            Err(e) => {
+            Err(StyleError::Module(e)) => {
                 first_error.get_or_insert(e);
+            }
+            Err(StyleError::Compiler(e)) => {
+                compiler_failure.get_or_insert(e);
             }
         }
     }
     blocks.retain(|b| !b.css.is_empty());
-    (blocks, first_error)
+    Styles {
+        blocks,
+        error: first_error,
+        compiler_failure,
+    }
 }
 
 fn build_one(
@@ -53,10 +77,10 @@ fn build_one(
     style: &Style,
     reader: &mut Recorder,
     less: &mut dyn LessCompiler,
-) -> Result<String, String> {
+) -> Result<String, StyleError> {
     let source = reader
         .read_text(&style.path)
-        .ok_or_else(|| format!("{}: file not found", style.path))?;
+        .ok_or_else(|| StyleError::Module(format!("{}: file not found", style.path)))?;
     let css = if style.path.ends_with(".less") {
         let job = LessJob {
             path: &style.path,
@@ -65,7 +89,10 @@ fn build_one(
             prefixes: &module.less_prefixes,
             vars: &module.less_vars,
         };
-        compile(&job, reader, less).map_err(|e| e.to_string())?
+        compile(&job, reader, less).map_err(|e| match e.transient {
+            true => StyleError::Compiler(e.to_string()),
+            false => StyleError::Module(e.to_string()),
+        })?
     } else {
         source
     };
@@ -74,7 +101,7 @@ fn build_one(
         remote_dir: paths::parent(&style.url),
     };
     let remapped = remap(&css, &base, reader);
-    print(&style.path, &remapped.css)
+    print(&style.path, &remapped.css).map_err(StyleError::Module)
 }
 
 /// Compiles through the compile cache when the compiler has one: an entry is
@@ -85,8 +112,8 @@ fn compile(
     reader: &mut Recorder,
     less: &mut dyn LessCompiler,
 ) -> Result<String, LessError> {
-    let key = cache::job_key(job);
-    if let Some(entry) = less.cache().and_then(|c| c.get(&key)) {
+    let key = less.cache().map(|c| c.key(job));
+    if let Some(entry) = less.cache().zip(key.as_ref()).and_then(|(c, k)| c.get(k)) {
         let unchanged = entry
             .reads
             .iter()
@@ -106,9 +133,9 @@ fn compile(
     let result = less.compile(job, &mut logged);
     let reads = logged.log;
     let internal = matches!(&result, Err(e) if e.internal);
-    if let (Some(c), false) = (less.cache(), internal) {
+    if let (Some(c), Some(key), false) = (less.cache(), &key, internal) {
         c.put(
-            &key,
+            key,
             &CachedCompile {
                 reads,
                 result: result.clone(),

@@ -23,15 +23,22 @@ pub struct CachedCompile {
 }
 
 pub trait CompileCache: Send + Sync {
+    /// The key of a job: everything that can change its result but the files it reads.
+    fn key(&self, job: &LessJob) -> String;
     fn get(&self, key: &str) -> Option<CachedCompile>;
     fn put(&self, key: &str, entry: &CachedCompile);
 }
 
-/// The key of a job: everything it hands to less.js, and the build format.
-pub fn job_key(job: &LessJob) -> String {
+/// The key of a job for a compiler: everything the job hands to less.js, the
+/// compiler's fingerprint (see `setup::LessSetup::fingerprint`: the server
+/// script, the installed packages, the settings it reads), and the build
+/// format. A change to any of them makes every key new, so an entry made by
+/// another compiler is never replayed.
+pub fn job_key(compiler: &str, job: &LessJob) -> String {
     let mut h = Sha1::new();
     let text = serde_json::json!({
         "format": BUILD_FORMAT,
+        "compiler": compiler,
         "path": job.path,
         "source": job.source,
         "import_paths": job.import_paths,
@@ -50,13 +57,16 @@ pub fn hex(bytes: &[u8]) -> String {
 /// appear in less.js's messages, so a tree in another folder has its own).
 pub struct DiskCache {
     dir: PathBuf,
+    compiler: String,
 }
 
 impl DiskCache {
-    pub fn new(cache_dir: &Path, root: &Path) -> DiskCache {
+    /// `compiler`: the fingerprint of the compiler whose results it keeps.
+    pub fn new(cache_dir: &Path, root: &Path, compiler: &str) -> DiskCache {
         let root_key = hex(&Sha1::digest(root.to_string_lossy().as_bytes()));
         DiskCache {
             dir: cache_dir.join("compiled").join(&root_key[..12]),
+            compiler: compiler.to_string(),
         }
     }
 
@@ -66,6 +76,10 @@ impl DiskCache {
 }
 
 impl CompileCache for DiskCache {
+    fn key(&self, job: &LessJob) -> String {
+        job_key(&self.compiler, job)
+    }
+
     fn get(&self, key: &str) -> Option<CachedCompile> {
         let bytes = std::fs::read(self.file(key)).ok()?;
         // A damaged entry is a miss, never an error.

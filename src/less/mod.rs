@@ -32,6 +32,10 @@ pub struct LessError {
     /// Not the stylesheet's fault (no Node.js, the process died): never cached.
     #[serde(default)]
     pub internal: bool,
+    /// The compiler itself failed (its process died or broke the protocol):
+    /// the compile is no result at all, and may succeed when tried again.
+    #[serde(default)]
+    pub transient: bool,
 }
 
 impl fmt::Display for LessError {
@@ -76,6 +80,7 @@ impl LessCompiler for Unavailable {
             column: None,
             message: self.0.clone(),
             internal: true,
+            transient: false,
         })
     }
 }

@@ -208,6 +208,7 @@ impl NodeLess {
                             column: e.column,
                             message: e.message,
                             internal: false,
+                            transient: false,
                         }),
                         (Some(css), None) => Ok(css),
                         (None, None) => Ok(String::new()),
@@ -280,6 +281,7 @@ impl LessCompiler for NodeLess {
             column: None,
             message: format!("less.js failed: {last}"),
             internal: true,
+            transient: true,
         })
     }
 }

@@ -18,6 +18,30 @@ pub struct LessSetup {
     pub script: PathBuf,
     /// A `node_modules` folder holding `less`.
     pub modules: PathBuf,
+    /// Hex SHA-1 of everything on this side that can change a compile's
+    /// result: the server script, the installed packages (npm's record of
+    /// the installed tree, with each package's version and integrity), and
+    /// the settings the server reads from the environment. Node.js's own
+    /// version is not in it.
+    pub fingerprint: String,
+}
+
+/// The environment variables `server.mjs` reads that change how it compiles.
+const SERVER_SETTINGS: [&str; 2] = ["RLDEV_LESS_CACHE", "RLDEV_LESS_PURE"];
+
+fn fingerprint(modules: &Path) -> String {
+    let installed = std::fs::read(modules.join(".package-lock.json"))
+        .or_else(|_| std::fs::read(modules.join("less").join("package.json")))
+        .unwrap_or_default();
+    let mut h = Sha1::new();
+    h.update(SERVER_JS.as_bytes());
+    h.update(b"\0");
+    h.update(&installed);
+    for name in SERVER_SETTINGS {
+        let value = std::env::var(name).unwrap_or_default();
+        h.update(format!("\0{name}={value}").as_bytes());
+    }
+    h.finalize().iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// Finds `node` and less.js, installing less.js into the cache folder with npm
@@ -34,6 +58,7 @@ pub fn locate() -> Result<LessSetup, String> {
     Ok(LessSetup {
         node,
         script,
+        fingerprint: fingerprint(&modules),
         modules,
     })
 }

@@ -387,6 +387,7 @@ mod tests {
             reads: Default::default(),
             via: Default::default(),
             error: None,
+            transient: None,
             output: Output {
                 styles: vec![MediaBlock {
                     media: "all".into(),

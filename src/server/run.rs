@@ -24,9 +24,7 @@ pub fn serve(
     port: Option<u16>,
     json: bool,
 ) -> Result<i32, Fatal> {
-    let source = DiskSource {
-        root: located.root.clone(),
-    };
+    let source = DiskSource::new(&located.root);
     let project = Project::load(&located.inputs, &source).map_err(|e| Fatal(e.to_string()))?;
     let host = host
         .or_else(|| project.config.server.host.clone())
