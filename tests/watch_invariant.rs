@@ -1,25 +1,39 @@
 //! The central invariant, on the real filesystem with the real watcher:
-//! whenever edits settle, the registry `rldev watch` holds equals `rldev
-//! hashes` run from scratch on the same tree.
+//! whenever edits settle, the registry the daemon holds (`/registry.json` of
+//! `rldev serve`: version, state, error and files of every module) equals
+//! `rldev hashes` run from scratch on the same tree; the diffs it printed,
+//! applied to its first registry, give the same versions, states and errors;
+//! and a round of touches and identical saves prints no diff at all.
 //!
-//! A seeded, reproducible random sequence of edits: modifies, creates,
-//! deletes, renames, atomic saves, 200-file bursts, `@import`s added and
-//! removed, SVG edits, Less errors, touches and manifest edits. The watch
-//! registry is rebuilt from its NDJSON output. `RLDEV_SOAK_ROUNDS` (default
-//! 200) and `RLDEV_SOAK_SEED` choose the run; `scripts/soak` runs 5000.
-//! A failure prints the seed and a shrunk sequence of edits that still fails
-//! (edits removed one at a time while it keeps failing, for up to 3 minutes).
+//! A seeded, reproducible random sequence of edits, as real work makes them:
+//! modifies, creates, deletes, renames, atomic saves, 200-file bursts,
+//! `@import`s added and removed, SVG edits, Less errors, touches, identical
+//! saves and manifest edits; a folder renamed away and back (at once, and
+//! after the daemon has rebuilt without it); a shared file broken and fixed;
+//! a branch switch between two git branches that differ in 50 files and a
+//! folder; a symlinked folder retargeted (to a folder inside the root, and to
+//! one outside); a folder deleted and put back; the less.js processes killed
+//! twice during a rebuild of every module. Every fifth round (and the last)
+//! the reference is computed without the compile cache.
+//!
+//! `RLDEV_SOAK_ROUNDS` (default 200) and `RLDEV_SOAK_SEED` choose the run;
+//! `scripts/soak` runs 5000 and prints the figures. A failure prints the seed
+//! and a shrunk sequence of edits that still fails (edits removed one at a
+//! time while it keeps failing, for up to 3 minutes).
 
 mod common;
 
 use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::sync::{Arc, Mutex};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
+use common::Held;
+use common::serve::Server;
+
 const MODULES: usize = 6;
+const LIB_FILES: usize = 50;
+const LINK_MODULE: &str = "ext.s.link";
 
 /// xorshift64*: small, seeded, reproducible.
 struct Rng(u64);
@@ -48,6 +62,10 @@ fn manifest(modules: usize, extra_script: bool) -> String {
             serde_json::json!({"scripts": scripts, "styles": [format!("m{i}.less")]}),
         );
     }
+    m.insert(
+        LINK_MODULE.into(),
+        serde_json::json!({"styles": ["link.less"]}),
+    );
     serde_json::json!({
         "ResourceFileModulePaths": {"localBasePath": "resources", "remoteExtPath": "S/resources"},
         "ResourceModules": m
@@ -56,14 +74,18 @@ fn manifest(modules: usize, extra_script: bool) -> String {
 }
 
 fn less_module(i: usize, variant: usize) -> String {
-    match variant % 4 {
-        0 => format!("@import \"shared/theme.less\";\n.m{i} {{ color: @brand; .icon(); }}\n"),
+    match variant % 5 {
+        0 => format!(
+            "@import \"shared/theme.less\";\n.m{i} {{ color: @brand; width: @l{}; .icon(); }}\n",
+            i * 7 % LIB_FILES
+        ),
         1 => format!(
             "@import \"shared/colors.less\";\n.m{i} {{ color: @brand; background: url(icons/i{}.svg); }}\n",
             i % 3
         ),
         2 => format!(".m{i} {{ color: red; }}\n"),
-        _ => format!(".m{i} {{ color: @undefined-{i}; }}\n"),
+        3 => format!(".m{i} {{ color: @undefined-{i}; }}\n"),
+        _ => format!("@import \"linked/vars.less\";\n.m{i} {{ color: @lv; }}\n"),
     }
 }
 
@@ -74,30 +96,111 @@ fn svg(n: u64) -> String {
     )
 }
 
-fn write_tree(root: &Path) {
-    common::write(root, "extension.json", &manifest(MODULES, false));
+const THEME: &str = "@import \"colors.less\";\n@import \"mixins.less\";\n\
+                     @import \"../lib/index.less\";\n@import (optional) \"../branchonly/b.less\";\n";
+const COLORS: &str = "@brand: #36c;\n";
+
+fn lib_file(k: usize, branch: char) -> String {
+    let px = if branch == 'a' { k } else { k + 100 };
+    format!("@l{k}: {px}px;\n")
+}
+
+fn mixins(n: u64) -> String {
+    format!(".icon() {{ background: url(icons/i{}.svg); }}\n", n % 2)
+}
+
+/// Runs git in the tree; panics on failure.
+fn git(root: &Path, args: &[&str]) {
+    let out = Command::new("git")
+        .args(["-c", "user.email=t@example.org", "-c", "user.name=t"])
+        .args([
+            "-c",
+            "advice.detachedHead=false",
+            "-c",
+            "core.autocrlf=false",
+        ])
+        .args(args)
+        .current_dir(root)
+        .output()
+        .expect("git must be installed to run this test");
+    assert!(
+        out.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// The folders the symlink `resources/linked` can lead to: one outside the
+/// root, one inside it (next to the link).
+fn link_targets(base: &Path) -> [PathBuf; 2] {
+    [base.join("outside/alt0"), base.join("tree/resources/alt1")]
+}
+
+/// The tree, as a git repository on branch `a`; branch `b` differs in the 50
+/// files of `lib/` and has the folder `branchonly/`.
+fn write_tree(base: &Path) -> PathBuf {
+    let root = base.join("tree");
+    common::write(&root, "extension.json", &manifest(MODULES, false));
     for i in 0..MODULES {
         common::write(
-            root,
+            &root,
             &format!("resources/m{i}.js"),
             &format!("var m{i} = 0;\n"),
         );
-        common::write(root, &format!("resources/m{i}.less"), &less_module(i, i));
+        common::write(&root, &format!("resources/m{i}.less"), &less_module(i, i));
     }
-    common::write(
-        root,
-        "resources/shared/theme.less",
-        "@import \"colors.less\";\n@import \"mixins.less\";\n",
-    );
-    common::write(root, "resources/shared/colors.less", "@brand: #36c;\n");
-    common::write(
-        root,
-        "resources/shared/mixins.less",
-        ".icon() { background: url(icons/i0.svg); }\n",
-    );
+    common::write(&root, "resources/shared/theme.less", THEME);
+    common::write(&root, "resources/shared/colors.less", COLORS);
+    common::write(&root, "resources/shared/mixins.less", &mixins(0));
+    let index: String = (0..LIB_FILES)
+        .map(|k| format!("@import \"l{k}.less\";\n"))
+        .collect();
+    common::write(&root, "resources/lib/index.less", &index);
+    for k in 0..LIB_FILES {
+        common::write(
+            &root,
+            &format!("resources/lib/l{k}.less"),
+            &lib_file(k, 'a'),
+        );
+    }
     for k in 0..3 {
-        common::write(root, &format!("resources/icons/i{k}.svg"), &svg(k));
+        common::write(&root, &format!("resources/icons/i{k}.svg"), &svg(k));
     }
+    common::write(
+        &root,
+        "resources/link.less",
+        "@import \"linked/vars.less\";\n.l { color: @lv; }\n",
+    );
+    let targets = link_targets(base);
+    for (k, t) in targets.iter().enumerate() {
+        common::write(t, "vars.less", &format!("@lv: #{k}{k}{k};\n"));
+    }
+    std::os::unix::fs::symlink(&targets[0], root.join("resources/linked")).unwrap();
+    git(&root, &["init", "-q", "-b", "a"]);
+    common::write(
+        &root,
+        ".git/info/exclude",
+        "resources/linked\nresources/alt1/\n",
+    );
+    git(&root, &["add", "-A"]);
+    git(&root, &["commit", "-q", "-m", "a"]);
+    git(&root, &["checkout", "-q", "-b", "b"]);
+    for k in 0..LIB_FILES {
+        common::write(
+            &root,
+            &format!("resources/lib/l{k}.less"),
+            &lib_file(k, 'b'),
+        );
+    }
+    common::write(
+        &root,
+        "resources/branchonly/b.less",
+        ".branch-b { color: green; }\n",
+    );
+    git(&root, &["add", "-A"]);
+    git(&root, &["commit", "-q", "-m", "b"]);
+    git(&root, &["checkout", "-q", "a"]);
+    root
 }
 
 /// One edit, as data, so that a failing sequence can be replayed and shrunk.
@@ -108,192 +211,372 @@ struct Edit {
     n: u64,
 }
 
+const KINDS: usize = 21;
+/// Edits that change no content: a round of only these must print no diff.
+const NO_OP_KINDS: [usize; 2] = [9, 12];
+
 fn random_edit(rng: &mut Rng) -> Edit {
     let i = rng.below(MODULES);
     let n = rng.next();
     Edit {
-        kind: rng.below(12),
+        kind: rng.below(KINDS),
         i,
         n,
     }
 }
 
-/// Applies an edit; returns what it did, for the failure report.
-fn edit(root: &Path, e: Edit) -> String {
-    let r = |p: &str| root.join(p);
+/// What an edit does, in words (for the failure report).
+fn describe(e: Edit) -> String {
     let Edit { kind, i, n } = e;
     match kind {
-        0 => {
-            let p = format!("resources/m{i}.js");
-            common::write(root, &p, &format!("var m{i} = {};\n", n % 5));
-            format!("modify {p}")
-        }
-        1 => {
-            let p = format!("resources/m{i}.less");
-            common::write(root, &p, &less_module(i, n as usize));
-            format!("rewrite {p} (variant {})", n % 4)
-        }
-        2 => {
-            let p = format!("resources/icons/i{}.svg", n % 3);
-            common::write(root, &p, &svg(n % 7));
-            format!("svg {p}")
-        }
-        3 => {
-            let p = format!("resources/m{i}.js");
-            let _ = std::fs::remove_file(r(&p));
-            format!("delete {p}")
-        }
-        4 => {
-            let p = format!("resources/icons/i{}.svg", n % 3);
-            let _ = std::fs::remove_file(r(&p));
-            format!("delete {p}")
-        }
-        5 => {
-            // Atomic save: write a temporary file, rename it over the target.
-            let p = format!("resources/m{i}.less");
-            common::write(root, "resources/.m.less.tmp", &less_module(i, n as usize));
-            std::fs::rename(r("resources/.m.less.tmp"), r(&p)).unwrap();
-            format!("atomic save {p}")
-        }
-        6 => {
-            // Rename away and back under another name.
-            let p = format!("resources/m{i}.js");
-            if r(&p).exists() {
-                std::fs::rename(r(&p), r("resources/moved.js")).unwrap();
-                format!("rename {p} -> resources/moved.js")
-            } else if r("resources/moved.js").exists() {
-                std::fs::rename(r("resources/moved.js"), r(&p)).unwrap();
-                format!("rename resources/moved.js -> {p}")
+        0 => format!("modify resources/m{i}.js"),
+        1 => format!("rewrite resources/m{i}.less (variant {})", n % 5),
+        2 => format!("rewrite resources/icons/i{}.svg", n % 3),
+        3 => format!("delete resources/m{i}.js"),
+        4 => format!("delete resources/icons/i{}.svg", n % 3),
+        5 => format!("atomic save of resources/m{i}.less (variant {})", n % 5),
+        6 => format!("rename resources/m{i}.js away, or back"),
+        7 => "a burst of 200 writes".into(),
+        8 => format!("colors.less import edit ({})", n % 6),
+        9 => "touch colors.less".into(),
+        10 => format!(
+            "manifest: {} modules, extra script {}",
+            MODULES - (n % 2) as usize,
+            n.is_multiple_of(3)
+        ),
+        11 => format!("mixins.less url edit ({})", n % 2),
+        12 => format!("identical save of resources/m{i}.less (atomic: {})", n % 2),
+        13 => "rename resources/shared away and back at once".into(),
+        14 => "rename resources/shared away, wait 1.2 s, back".into(),
+        15 => format!(
+            "break colors.less, wait {} ms, fix it",
+            if n.is_multiple_of(2) { 0 } else { 600 }
+        ),
+        16 => "switch to the other git branch".into(),
+        17 => format!(
+            "retarget resources/linked to alt{} ({})",
+            n % 2,
+            if n % 4 < 2 {
+                "rm + ln"
             } else {
-                common::write(root, &p, "var again;\n");
-                format!("create {p}")
+                "atomic rename"
             }
-        }
-        7 => {
-            // A burst of 200 writes over a few files, some identical.
-            for k in 0..200u64 {
-                let j = (k as usize + i) % MODULES;
+        ),
+        18 => format!("edit alt{}/vars.less", n % 2),
+        19 => format!(
+            "delete resources/{} and put it back{}",
+            if n.is_multiple_of(2) { "icons" } else { "lib" },
+            if n % 3 == 0 { " changed" } else { "" }
+        ),
+        _ => "edit colors.less, kill the less.js processes twice, 120 ms apart".into(),
+    }
+}
+
+/// Where an edit happens: the tree, the link targets, the daemon's process.
+struct World<'a> {
+    base: &'a Path,
+    root: &'a Path,
+    daemon: u32,
+}
+
+impl World<'_> {
+    fn edit(&self, e: Edit) {
+        let root = self.root;
+        let r = |p: &str| root.join(p);
+        let Edit { kind, i, n } = e;
+        match kind {
+            0 => common::write(
+                root,
+                &format!("resources/m{i}.js"),
+                &format!("var m{i} = {};\n", n % 5),
+            ),
+            1 => common::write(
+                root,
+                &format!("resources/m{i}.less"),
+                &less_module(i, n as usize),
+            ),
+            2 => common::write(
+                root,
+                &format!("resources/icons/i{}.svg", n % 3),
+                &svg(n % 7),
+            ),
+            3 => {
+                let _ = std::fs::remove_file(r(&format!("resources/m{i}.js")));
+            }
+            4 => {
+                let _ = std::fs::remove_file(r(&format!("resources/icons/i{}.svg", n % 3)));
+            }
+            5 => {
+                common::write(root, "resources/.m.less.tmp", &less_module(i, n as usize));
+                std::fs::rename(
+                    r("resources/.m.less.tmp"),
+                    r(&format!("resources/m{i}.less")),
+                )
+                .unwrap();
+            }
+            6 => {
+                let p = format!("resources/m{i}.js");
+                if r(&p).exists() {
+                    std::fs::rename(r(&p), r("resources/moved.js")).unwrap();
+                } else if r("resources/moved.js").exists() {
+                    std::fs::rename(r("resources/moved.js"), r(&p)).unwrap();
+                } else {
+                    common::write(root, &p, "var again;\n");
+                }
+            }
+            7 => {
+                for k in 0..200u64 {
+                    let j = (k as usize + i) % MODULES;
+                    common::write(
+                        root,
+                        &format!("resources/m{j}.js"),
+                        &format!("var m{j} = {};\n", (n + k) % 3),
+                    );
+                }
+            }
+            8 => {
+                let text = if n.is_multiple_of(2) {
+                    COLORS
+                } else {
+                    "@brand: #000;\n@import \"extra-colors.less\";\n"
+                };
+                common::write(root, "resources/shared/colors.less", text);
+                if n.is_multiple_of(3) {
+                    common::write(root, "resources/shared/extra-colors.less", "@extra: 1;\n");
+                } else {
+                    let _ = std::fs::remove_file(r("resources/shared/extra-colors.less"));
+                }
+            }
+            9 => {
+                if let Ok(f) = std::fs::File::options()
+                    .append(true)
+                    .open(r("resources/shared/colors.less"))
+                {
+                    f.set_modified(std::time::SystemTime::now()).unwrap();
+                }
+            }
+            10 => {
+                let modules = MODULES - (n % 2) as usize;
                 common::write(
                     root,
-                    &format!("resources/m{j}.js"),
-                    &format!("var m{j} = {};\n", (n + k) % 3),
+                    "extension.json",
+                    &manifest(modules, n.is_multiple_of(3)),
                 );
+                common::write(root, "resources/extra.js", "var extra;\n");
             }
-            "burst of 200 writes".into()
-        }
-        8 => {
-            let text = if n.is_multiple_of(2) {
-                "@brand: #36c;\n"
-            } else {
-                "@brand: #000;\n@import \"extra-colors.less\";\n"
-            };
-            common::write(root, "resources/shared/colors.less", text);
-            if n.is_multiple_of(3) {
-                common::write(root, "resources/shared/extra-colors.less", "@extra: 1;\n");
-            } else {
-                let _ = std::fs::remove_file(r("resources/shared/extra-colors.less"));
+            11 => common::write(root, "resources/shared/mixins.less", &mixins(n)),
+            12 => {
+                let p = format!("resources/m{i}.less");
+                if let Ok(text) = std::fs::read_to_string(r(&p)) {
+                    if n.is_multiple_of(2) {
+                        common::write(root, &p, &text);
+                    } else {
+                        common::write(root, "resources/.same.tmp", &text);
+                        std::fs::rename(r("resources/.same.tmp"), r(&p)).unwrap();
+                    }
+                }
             }
-            format!("colors.less import edit ({})", n % 6)
-        }
-        9 => {
-            let f = std::fs::File::options()
-                .append(true)
-                .open(r("resources/shared/colors.less"))
-                .unwrap();
-            f.set_modified(std::time::SystemTime::now()).unwrap();
-            "touch colors.less".into()
-        }
-        10 => {
-            let modules = MODULES - (n % 2) as usize;
-            common::write(
-                root,
-                "extension.json",
-                &manifest(modules, n.is_multiple_of(3)),
-            );
-            common::write(root, "resources/extra.js", "var extra;\n");
-            format!(
-                "manifest: {modules} modules, extra script {}",
-                n.is_multiple_of(3)
-            )
-        }
-        _ => {
-            let text = if n.is_multiple_of(2) {
-                ".icon() { background: url(icons/i0.svg); }\n"
-            } else {
-                ".icon() { background: url(icons/i1.svg); }\n"
-            };
-            common::write(root, "resources/shared/mixins.less", text);
-            format!("mixins.less url edit ({})", n % 2)
+            13 | 14 => {
+                let (from, to) = (r("resources/shared"), r("resources/shared_x"));
+                if std::fs::rename(&from, &to).is_ok() {
+                    if kind == 14 {
+                        std::thread::sleep(Duration::from_millis(1200));
+                    }
+                    std::fs::rename(&to, &from).unwrap();
+                }
+            }
+            15 => {
+                let p = "resources/shared/colors.less";
+                if let Ok(before) = std::fs::read_to_string(r(p)) {
+                    common::write(root, p, "@brand: #36c\n.broken {\n");
+                    if !n.is_multiple_of(2) {
+                        std::thread::sleep(Duration::from_millis(600));
+                    }
+                    common::write(root, p, &before);
+                }
+            }
+            16 => {
+                let head = std::fs::read_to_string(r(".git/HEAD")).unwrap();
+                let other = if head.trim().ends_with("/a") {
+                    "b"
+                } else {
+                    "a"
+                };
+                git(root, &["checkout", "-q", "-f", other]);
+            }
+            17 => {
+                let target = &link_targets(self.base)[(n % 2) as usize];
+                let link = r("resources/linked");
+                if n % 4 < 2 {
+                    let _ = std::fs::remove_file(&link);
+                    std::os::unix::fs::symlink(target, &link).unwrap();
+                } else {
+                    let tmp = r("resources/.linked.tmp");
+                    let _ = std::fs::remove_file(&tmp);
+                    std::os::unix::fs::symlink(target, &tmp).unwrap();
+                    std::fs::rename(&tmp, &link).unwrap();
+                }
+            }
+            18 => {
+                let target = &link_targets(self.base)[(n % 2) as usize];
+                common::write(target, "vars.less", &format!("@lv: #{:03x};\n", n % 0xfff));
+            }
+            19 => {
+                let folder = if n.is_multiple_of(2) { "icons" } else { "lib" };
+                let dir = r(&format!("resources/{folder}"));
+                let saved: Vec<(PathBuf, Vec<u8>)> = std::fs::read_dir(&dir)
+                    .map(|d| {
+                        d.map_while(Result::ok)
+                            .map(|e| (e.path(), std::fs::read(e.path()).unwrap_or_default()))
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                let _ = std::fs::remove_dir_all(&dir);
+                std::thread::sleep(Duration::from_millis(n % 300));
+                std::fs::create_dir_all(&dir).unwrap();
+                for (k, (path, mut bytes)) in saved.into_iter().enumerate() {
+                    if n % 3 == 0 && k == 0 {
+                        bytes.extend_from_slice(b"\n/* changed */\n");
+                    }
+                    std::fs::write(path, bytes).unwrap();
+                }
+            }
+            _ => {
+                common::write(
+                    root,
+                    "resources/shared/colors.less",
+                    &format!("@brand: #{:03x};\n", n % 0xfff),
+                );
+                std::thread::sleep(Duration::from_millis(15 + n % 40));
+                kill_compilers(self.daemon);
+                std::thread::sleep(Duration::from_millis(120));
+                kill_compilers(self.daemon);
+            }
         }
     }
 }
 
-fn bin() -> &'static str {
-    env!("CARGO_BIN_EXE_rldev")
-}
-
-fn hashes(root: &Path, cache: &Path) -> BTreeMap<String, String> {
-    common::hashes_versions(root, Some(cache))
-}
-
-struct Watch {
-    child: Child,
-    registry: Arc<Mutex<BTreeMap<String, String>>>,
-}
-
-impl Drop for Watch {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+/// `kill -9` of every less.js process (node) the daemon started.
+fn kill_compilers(daemon: u32) {
+    for pid in children(daemon) {
+        let comm = std::fs::read_to_string(format!("/proc/{pid}/comm")).unwrap_or_default();
+        if comm.trim() == "node" {
+            let _ = Command::new("kill").args(["-9", &pid.to_string()]).status();
+        }
     }
 }
 
-/// Starts `rldev watch --json`, applying its diffs to `initial`.
-fn watch(root: &Path, cache: &Path, initial: BTreeMap<String, String>) -> Watch {
-    let mut child = Command::new(bin())
-        .args(["watch", "--json", "extension.json"])
+fn children(parent: u32) -> Vec<u32> {
+    let Ok(dir) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    dir.map_while(Result::ok)
+        .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|pid| {
+            let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+            // pid (comm) state ppid ...: comm may hold spaces, so split after ')'.
+            stat.rsplit_once(')')
+                .and_then(|(_, rest)| rest.split_whitespace().nth(1))
+                .and_then(|p| p.parse::<u32>().ok())
+                == Some(parent)
+        })
+        .collect()
+}
+
+/// The daemon's registry: version, state and error of each module, with files.
+fn served(server: &Server) -> BTreeMap<String, (Held, Vec<String>)> {
+    registry_of(&serde_json::from_str(&server.get("/registry.json")).unwrap())
+}
+
+fn registry_of(v: &serde_json::Value) -> BTreeMap<String, (Held, Vec<String>)> {
+    v["modules"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .map(|(k, m)| {
+            let held = Held {
+                version: m["version"].as_str().unwrap().to_string(),
+                state: m["state"].as_str().unwrap().to_string(),
+                error: m["error"].as_str().map(str::to_string),
+            };
+            let files = m["files"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|f| f.as_str().unwrap().to_string())
+                .collect();
+            (k.clone(), (held, files))
+        })
+        .collect()
+}
+
+/// `rldev hashes --json` from scratch, with files.
+fn from_scratch(
+    root: &Path,
+    cache: &Path,
+    compile_cache: bool,
+) -> BTreeMap<String, (Held, Vec<String>)> {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_rldev"));
+    cmd.args(["hashes", "--json", "extension.json"])
         .current_dir(root)
-        .env("RLDEV_CACHE_DIR", cache)
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let stdout = BufReader::new(child.stdout.take().unwrap());
-    let registry = Arc::new(Mutex::new(initial));
-    let (ready_tx, ready_rx) = std::sync::mpsc::channel();
-    let reg = registry.clone();
-    std::thread::spawn(move || {
-        for line in stdout.lines() {
-            let Ok(line) = line else { return };
-            let v: serde_json::Value = serde_json::from_str(&line).unwrap();
-            let mut r = reg.lock().unwrap();
-            match v["event"].as_str() {
-                Some("ready") => {
-                    let _ = ready_tx.send(());
-                }
-                Some("diff") => {
-                    for (m, c) in v["changed"].as_object().unwrap() {
-                        assert_eq!(
-                            r.get(m).map(String::as_str),
-                            c["from"].as_str(),
-                            "diff `from` of {m}"
-                        );
-                        r.insert(m.clone(), c["to"].as_str().unwrap().to_string());
-                    }
-                    for (m, ver) in v["added"].as_object().unwrap() {
-                        r.insert(m.clone(), ver.as_str().unwrap().to_string());
-                    }
-                    for m in v["removed"].as_array().unwrap() {
-                        r.remove(m.as_str().unwrap());
-                    }
-                }
-                _ => panic!("unexpected line {line}"),
+        .env("RLDEV_CACHE_DIR", cache);
+    if !compile_cache {
+        cmd.env("RLDEV_COMPILE_CACHE", "0");
+    }
+    let out = cmd.output().unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)));
+    registry_of(&v)
+}
+
+/// The registry the printed diffs make of the first one.
+struct Replayed {
+    modules: BTreeMap<String, Held>,
+    diffs: usize,
+}
+
+impl Replayed {
+    fn apply(&mut self, v: &serde_json::Value) -> Result<(), String> {
+        if v["event"] != "diff" {
+            return Ok(());
+        }
+        self.diffs += 1;
+        for (m, c) in v["changed"].as_object().unwrap() {
+            let held = self
+                .modules
+                .get_mut(m)
+                .ok_or_else(|| format!("a change of unknown {m}: {v}"))?;
+            if c["from"].as_str() != Some(held.version.as_str()) {
+                return Err(format!(
+                    "{m}: `from` is not the version held ({}): {v}",
+                    held.version
+                ));
+            }
+            held.version = c["to"].as_str().unwrap().to_string();
+        }
+        for (m, ver) in v["added"].as_object().unwrap() {
+            let held = Held {
+                version: ver.as_str().unwrap().to_string(),
+                state: "ready".into(),
+                error: None,
+            };
+            self.modules.insert(m.clone(), held);
+        }
+        for m in v["removed"].as_array().unwrap() {
+            self.modules.remove(m.as_str().unwrap());
+        }
+        if let Some(states) = v["states"].as_object() {
+            for (m, s) in states {
+                let held = self
+                    .modules
+                    .get_mut(m)
+                    .ok_or_else(|| format!("a state of unknown {m}: {v}"))?;
+                held.state = s["state"].as_str().unwrap().to_string();
+                held.error = s["error"].as_str().map(str::to_string);
             }
         }
-    });
-    ready_rx
-        .recv_timeout(Duration::from_secs(60))
-        .expect("watch became ready");
-    Watch { child, registry }
+        Ok(())
+    }
 }
 
 /// The edits of each round, from the seed.
@@ -308,44 +591,125 @@ fn plan(seed: u64, rounds: usize) -> Vec<Vec<Edit>> {
         .collect()
 }
 
-/// A fresh tree and watch process; the rounds applied one by one, each followed
-/// by the check. `Err((round, what differs))` at the first round that fails.
-fn check(rounds: &[Vec<Edit>], patience: Duration) -> Result<(), (usize, String)> {
+/// What a run showed.
+#[derive(Debug, Default)]
+struct Figures {
+    rounds: usize,
+    edits: usize,
+    no_op_rounds: usize,
+    uncached_checks: usize,
+    diffs: usize,
+}
+
+/// A fresh tree and daemon; the rounds applied one by one, each followed by
+/// the check. `Err((round, what differs))` at the first round that fails.
+fn check(rounds: &[Vec<Edit>], patience: Duration) -> Result<Figures, (usize, String)> {
     let dir = tempfile::tempdir().unwrap();
-    let root: PathBuf = dir.path().join("tree");
-    let cache = dir.path().join("cache");
-    write_tree(&root);
-    let initial = hashes(&root, &cache);
-    let w = watch(&root, &cache, initial);
+    let base = dir.path();
+    let root = write_tree(base);
+    let cache = base.join("cache");
+    let mut server = Server::start(
+        &root,
+        &["extension.json"],
+        0,
+        &cache,
+        Duration::from_secs(60),
+    );
+    let first: BTreeMap<String, Held> = served(&server)
+        .into_iter()
+        .map(|(k, (held, _))| (k, held))
+        .collect();
+    let mut replayed = Replayed {
+        modules: first,
+        diffs: 0,
+    };
+    let world = World {
+        base,
+        root: &root,
+        daemon: server.pid(),
+    };
+    let mut figures = Figures::default();
     for (round, edits) in rounds.iter().enumerate() {
+        let fail = |what: String| Err((round, what));
+        let no_op = edits.iter().all(|e| NO_OP_KINDS.contains(&e.kind));
+        let diffs_before = replayed.diffs;
         for e in edits {
-            edit(&root, *e);
+            world.edit(*e);
         }
-        // Settled: the watch registry equals a from-scratch one (retrying while builds finish).
+        figures.edits += edits.len();
+        if no_op {
+            // Well past a settle: nothing may have been printed.
+            std::thread::sleep(Duration::from_millis(300));
+            figures.no_op_rounds += 1;
+        }
+        let uncached = round % 5 == 4 || round + 1 == rounds.len();
         let deadline = Instant::now() + patience;
         loop {
             std::thread::sleep(Duration::from_millis(120));
-            let expected = hashes(&root, &cache);
-            let have = w.registry.lock().unwrap().clone();
-            if have == expected {
+            for event in server.drain() {
+                if let Err(e) = replayed.apply(&event) {
+                    return fail(e);
+                }
+            }
+            if no_op && replayed.diffs != diffs_before {
+                return fail(format!(
+                    "a diff after only touches and identical saves ({} diffs)",
+                    replayed.diffs - diffs_before
+                ));
+            }
+            let expected = from_scratch(&root, &cache, true);
+            let held = served(&server);
+            let versions_of =
+                |r: &BTreeMap<String, (Held, Vec<String>)>| -> BTreeMap<String, Held> {
+                    r.iter().map(|(k, (h, _))| (k.clone(), h.clone())).collect()
+                };
+            let settled = held == expected && versions_of(&held) == replayed.modules;
+            if settled {
+                if uncached {
+                    let scratch = from_scratch(&root, &cache, false);
+                    if scratch != held {
+                        return fail(format!(
+                            "settled, but not as without the compile cache:\n  {}",
+                            differences(&scratch, &held)
+                        ));
+                    }
+                    figures.uncached_checks += 1;
+                }
                 break;
             }
             if Instant::now() > deadline {
-                let diff: Vec<String> = expected
-                    .iter()
-                    .filter(|(k, v)| have.get(*k) != Some(*v))
-                    .map(|(k, v)| format!("{k}: watch {:?}, hashes {v}", have.get(k)))
-                    .chain(
-                        have.keys()
-                            .filter(|k| !expected.contains_key(*k))
-                            .map(|k| format!("{k}: only in watch")),
-                    )
-                    .collect();
-                return Err((round, diff.join("\n  ")));
+                let mut what = differences(&expected, &held);
+                if versions_of(&held) != replayed.modules {
+                    what.push_str(&format!(
+                        "\n  the printed diffs give {:?}",
+                        replayed.modules
+                    ));
+                }
+                return fail(format!("{what}\n{}", server.stderr_tail()));
             }
         }
+        figures.rounds += 1;
     }
-    Ok(())
+    figures.diffs = replayed.diffs;
+    drop(server);
+    Ok(figures)
+}
+
+fn differences(
+    expected: &BTreeMap<String, (Held, Vec<String>)>,
+    held: &BTreeMap<String, (Held, Vec<String>)>,
+) -> String {
+    expected
+        .iter()
+        .filter(|(k, v)| held.get(*k) != Some(*v))
+        .map(|(k, v)| format!("{k}: daemon {:?}\n      hashes {v:?}", held.get(k)))
+        .chain(
+            held.keys()
+                .filter(|k| !expected.contains_key(*k))
+                .map(|k| format!("{k}: only in the daemon")),
+        )
+        .collect::<Vec<_>>()
+        .join("\n  ")
 }
 
 /// Removes edits one at a time while the sequence still fails, within a time budget.
@@ -360,7 +724,7 @@ fn shrink(mut rounds: Vec<Vec<Edit>>, budget: Duration) -> Vec<Vec<Edit>> {
             let mut candidate = rounds.clone();
             candidate[r].remove(k);
             candidate.retain(|edits| !edits.is_empty());
-            if check(&candidate, Duration::from_secs(8)).is_err() {
+            if check(&candidate, Duration::from_secs(12)).is_err() {
                 rounds = candidate;
                 r = r.min(rounds.len());
                 break;
@@ -370,35 +734,18 @@ fn shrink(mut rounds: Vec<Vec<Edit>>, budget: Duration) -> Vec<Vec<Edit>> {
     rounds
 }
 
-fn describe(rounds: &[Vec<Edit>]) -> String {
-    let scratch = tempfile::tempdir().unwrap();
-    write_tree(scratch.path());
+fn listing(rounds: &[Vec<Edit>]) -> String {
     let mut lines = Vec::new();
     for (round, edits) in rounds.iter().enumerate() {
         for e in edits {
-            lines.push(format!("round {round}: {} {e:?}", edit(scratch.path(), *e)));
+            lines.push(format!("round {round}: {} {e:?}", describe(*e)));
         }
     }
     lines.join("\n  ")
 }
 
-fn run(seed: u64, rounds: usize) {
-    let planned = plan(seed, rounds);
-    if let Err((round, diff)) = check(&planned, Duration::from_secs(20)) {
-        let failing = planned[..=round].to_vec();
-        let minimal = shrink(failing.clone(), Duration::from_secs(180));
-        panic!(
-            "seed {seed}: after round {round} the watch registry differs from `rldev hashes`:\n  {diff}\n\
-             a smaller sequence that still fails ({} of {} edits):\n  {}",
-            minimal.iter().map(Vec::len).sum::<usize>(),
-            failing.iter().map(Vec::len).sum::<usize>(),
-            describe(&minimal)
-        );
-    }
-}
-
 #[test]
-fn watch_registry_equals_hashes_whenever_edits_settle() {
+fn the_daemon_registry_equals_hashes_whenever_edits_settle() {
     let rounds = std::env::var("RLDEV_SOAK_ROUNDS")
         .ok()
         .and_then(|s| s.parse().ok())
@@ -406,6 +753,31 @@ fn watch_registry_equals_hashes_whenever_edits_settle() {
     let seed = std::env::var("RLDEV_SOAK_SEED")
         .ok()
         .and_then(|s| s.parse().ok())
-        .unwrap_or(20261122);
-    run(seed, rounds);
+        .unwrap_or(20261202);
+    let planned = plan(seed, rounds);
+    let started = Instant::now();
+    match check(&planned, Duration::from_secs(25)) {
+        Ok(f) => println!(
+            "watch invariant: seed {seed}: {} rounds, {} edits, {} diffs; 0 mismatches; \
+             {} rounds of only touches and identical saves, 0 spurious diffs; \
+             {} checks without the compile cache; {:.0} s",
+            f.rounds,
+            f.edits,
+            f.diffs,
+            f.no_op_rounds,
+            f.uncached_checks,
+            started.elapsed().as_secs_f64()
+        ),
+        Err((round, diff)) => {
+            let failing = planned[..=round].to_vec();
+            let minimal = shrink(failing.clone(), Duration::from_secs(180));
+            panic!(
+                "seed {seed}: after round {round} the daemon differs from `rldev hashes`:\n  {diff}\n\
+                 a smaller sequence that still fails ({} of {} edits):\n  {}",
+                minimal.iter().map(Vec::len).sum::<usize>(),
+                failing.iter().map(Vec::len).sum::<usize>(),
+                listing(&minimal)
+            );
+        }
+    }
 }

@@ -127,19 +127,55 @@ pub fn hashes_versions(
     root: &Path,
     cache: Option<&Path>,
 ) -> std::collections::BTreeMap<String, String> {
+    hashes_json(root, cache, true)["modules"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .map(|(k, m)| (k.clone(), m["version"].as_str().unwrap().to_string()))
+        .collect()
+}
+
+/// What the registry says of a module: version, state and error.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Held {
+    pub version: String,
+    pub state: String,
+    pub error: Option<String>,
+}
+
+/// `rldev hashes --json` from scratch: module -> version, state and error.
+/// `compile_cache: false` compiles every stylesheet anew.
+pub fn hashes_registry(
+    root: &Path,
+    cache: Option<&Path>,
+    compile_cache: bool,
+) -> std::collections::BTreeMap<String, Held> {
+    hashes_json(root, cache, compile_cache)["modules"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .map(|(k, m)| {
+            let held = Held {
+                version: m["version"].as_str().unwrap().to_string(),
+                state: m["state"].as_str().unwrap().to_string(),
+                error: m["error"].as_str().map(str::to_string),
+            };
+            (k.clone(), held)
+        })
+        .collect()
+}
+
+fn hashes_json(root: &Path, cache: Option<&Path>, compile_cache: bool) -> serde_json::Value {
     let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_rldev"));
     cmd.args(["hashes", "--json", "extension.json"])
         .current_dir(root);
     if let Some(c) = cache {
         cmd.env("RLDEV_CACHE_DIR", c);
     }
+    if !compile_cache {
+        cmd.env("RLDEV_COMPILE_CACHE", "0");
+    }
     let out = cmd.output().unwrap();
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout)
-        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)));
-    v["modules"]
-        .as_object()
-        .unwrap()
-        .iter()
-        .map(|(k, m)| (k.clone(), m["version"].as_str().unwrap().to_string()))
-        .collect()
+    serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)))
 }
