@@ -5,9 +5,11 @@
 //! Steps:
 //! - `start`: load the manifests written above into an engine;
 //! - `files PATH=LABEL ...`: a settled batch of file changes;
-//! - `built MODULE PATH=LABEL ... [via:PATH=STYLE] [error=TEXT]`: answers the latest build
-//!   request for MODULE (`via:` names the listed stylesheet an indirect file was reached through);
+//! - `built MODULE PATH=LABEL ... [via:PATH=STYLE] [error=TEXT] [transient=TEXT]`: answers
+//!   the latest build request for MODULE (`via:` names the listed stylesheet an indirect file
+//!   was reached through; `transient`: the compiler failed during the build);
 //!   `built MODULE@previous ...` answers the one before (superseded);
+//! - `retry`: the modules whose compiler failed are asked for again;
 //! - `manifest PATH` with a body: the manifest changes and the project is reloaded;
 //! - `expect diff` with a body: the diff of the last step, one line per fact
 //!   (`changed M <- causes`, `added M`, `removed M`, `state M error|ready`),
@@ -136,6 +138,8 @@ fn run(case: &Case) {
                     let (k, v) = fact.split_once('=').unwrap();
                     if k == "error" {
                         f.error = Some(v.to_string());
+                    } else if k == "transient" {
+                        f.transient = Some(v.to_string());
                     } else if let Some(path) = k.strip_prefix("via:") {
                         f.via.insert(path.to_string(), v.to_string());
                     } else {
@@ -144,6 +148,10 @@ fn run(case: &Case) {
                 }
                 f.reads = reads;
                 let out = r.engine().built(module, generation, f);
+                r.take(out);
+            }
+            ["retry"] => {
+                let out = r.engine().retry_broken();
                 r.take(out);
             }
             ["manifest", path] => {

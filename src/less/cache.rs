@@ -101,3 +101,51 @@ impl CompileCache for DiskCache {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeMap;
+
+    #[test]
+    fn every_input_of_a_compile_is_in_its_key() {
+        let vars = BTreeMap::from([("a".to_string(), "1".to_string())]);
+        let paths = ["lib".to_string()];
+        let prefixes = [("p/".to_string(), "lib".to_string())];
+        let job = LessJob {
+            path: "a.less",
+            source: ".a{}",
+            import_paths: &paths,
+            prefixes: &prefixes,
+            vars: &vars,
+        };
+        let base = job_key("compiler-1", &job);
+        assert_ne!(job_key("compiler-2", &job), base, "another compiler");
+        let other_vars = BTreeMap::new();
+        let variants = [
+            LessJob {
+                path: "b.less",
+                ..job
+            },
+            LessJob {
+                source: ".b{}",
+                ..job
+            },
+            LessJob {
+                import_paths: &[],
+                ..job
+            },
+            LessJob {
+                prefixes: &[],
+                ..job
+            },
+            LessJob {
+                vars: &other_vars,
+                ..job
+            },
+        ];
+        for v in &variants {
+            assert_ne!(job_key("compiler-1", v), base);
+        }
+    }
+}

@@ -159,3 +159,35 @@ fn write_script(cache: &Path) -> Result<PathBuf, String> {
         .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
     Ok(path)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_fingerprint_follows_the_installed_packages_and_the_settings() {
+        let dir = std::env::temp_dir().join(format!("rldev-fp-{}", std::process::id()));
+        std::fs::create_dir_all(dir.join("less")).unwrap();
+        let lock = dir.join(".package-lock.json");
+        std::fs::write(
+            &lock,
+            r#"{"packages":{"node_modules/less":{"version":"4.9.1"}}}"#,
+        )
+        .unwrap();
+        let first = fingerprint(&dir);
+        assert_eq!(fingerprint(&dir), first, "a function of its inputs");
+        std::fs::write(
+            &lock,
+            r#"{"packages":{"node_modules/less":{"version":"4.9.2"}}}"#,
+        )
+        .unwrap();
+        let other_less = fingerprint(&dir);
+        assert_ne!(other_less, first);
+        // Without npm's record, less.js's own package.json stands for it.
+        std::fs::remove_file(&lock).unwrap();
+        std::fs::write(dir.join("less/package.json"), r#"{"version":"4.9.1"}"#).unwrap();
+        let unrecorded = fingerprint(&dir);
+        assert_ne!(unrecorded, other_less);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}
