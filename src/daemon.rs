@@ -281,6 +281,16 @@ impl Daemon {
         if self.watcher.forget_gone(&paths) {
             self.outside_watched = 0; // to be watched again when back
         }
+        // An event of the root folder itself: it was moved or deleted, and
+        // what stands there now (if anything) is another folder, which its
+        // watch does not see. Watch that one, and look at everything.
+        let rescan = rescan || paths.contains(&self.located.root);
+        if rescan && paths.contains(&self.located.root) {
+            self.watcher.forget(&self.located.root);
+            if self.located.root.is_dir() {
+                self.watcher.watch(&self.located.root, true);
+            }
+        }
         let root = &self.located.root;
         let events: Vec<String> = paths.iter().map(|p| paths::relative_to(root, p)).collect();
         let changes = if rescan {

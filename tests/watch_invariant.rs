@@ -12,8 +12,9 @@
 //! after the daemon has rebuilt without it); a shared file broken and fixed;
 //! a branch switch between two git branches that differ in 50 files and a
 //! folder; a symlinked folder retargeted (to a folder inside the root, and to
-//! one outside); a folder deleted and put back; the less.js processes killed
-//! twice during a rebuild of every module. Every fifth round (and the last)
+//! one outside); a folder deleted and put back; the root itself deleted and
+//! recreated; the less.js processes killed twice during a rebuild of every
+//! module. Every fifth round (and the last)
 //! the reference is computed without the compile cache.
 //!
 //! `RLDEV_SOAK_ROUNDS` (default 200) and `RLDEV_SOAK_SEED` choose the run;
@@ -211,7 +212,7 @@ struct Edit {
     n: u64,
 }
 
-const KINDS: usize = 21;
+const KINDS: usize = 22;
 /// Edits that change no content: a round of only these must print no diff.
 const NO_OP_KINDS: [usize; 2] = [9, 12];
 
@@ -268,7 +269,11 @@ fn describe(e: Edit) -> String {
             if n.is_multiple_of(2) { "icons" } else { "lib" },
             if n % 3 == 0 { " changed" } else { "" }
         ),
-        _ => "edit colors.less, kill the less.js processes twice, 120 ms apart".into(),
+        20 => "edit colors.less, kill the less.js processes twice, 120 ms apart".into(),
+        _ => format!(
+            "delete the root and recreate it with the same files ({} ms later)",
+            n % 400
+        ),
     }
 }
 
@@ -441,7 +446,7 @@ impl World<'_> {
                     std::fs::write(path, bytes).unwrap();
                 }
             }
-            _ => {
+            20 => {
                 common::write(
                     root,
                     "resources/shared/colors.less",
@@ -451,6 +456,21 @@ impl World<'_> {
                 kill_compilers(self.daemon);
                 std::thread::sleep(Duration::from_millis(120));
                 kill_compilers(self.daemon);
+            }
+            _ => {
+                // Gone (moved out of sight), then a copy in its place: every
+                // file and folder is new, with the same content.
+                let gone = self.base.join("gone");
+                std::fs::rename(root, &gone).unwrap();
+                std::thread::sleep(Duration::from_millis(n % 400));
+                let status = Command::new("cp")
+                    .arg("-a")
+                    .arg(&gone)
+                    .arg(root)
+                    .status()
+                    .unwrap();
+                assert!(status.success(), "cp -a");
+                std::fs::remove_dir_all(&gone).unwrap();
             }
         }
     }

@@ -105,8 +105,17 @@ impl NodeLess {
     }
 
     fn start(&self) -> Result<Process, Broken> {
+        // The server reads no file by itself, so its working folder is only
+        // where it starts: the script's folder, which exists (the project
+        // folder may be deleted or moved, and Node.js will not start there).
+        let folder = self
+            .setup
+            .script
+            .parent()
+            .unwrap_or(std::path::Path::new("/"));
         let mut child = Command::new(&self.setup.node)
             .arg(&self.setup.script)
+            .current_dir(folder)
             .env("RLDEV_LESS_MODULES", &self.setup.modules)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
