@@ -91,7 +91,7 @@ pub fn run(
         let _ = to_loop.lock().expect("sender lock").send(Event::Watch(n));
     })
     .map_err(Fatal)?;
-    watcher.watch(&located.root, true);
+    watcher.watch_root(&located.root);
     let store = Arc::new(FileStore::tracking(Box::new(source)));
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let compilers = less_compilers(&located.root, cores, compile_cache_dir().as_deref());
@@ -259,12 +259,18 @@ impl Daemon {
     /// watch it again and look at everything.
     fn look_for_lost_root(&mut self, rescan: &mut bool, batch_start: &mut Instant) {
         if self.root_lost && self.located.root.is_dir() {
-            self.watcher.forget(&self.located.root);
-            self.watcher.watch(&self.located.root, true);
-            self.root_lost = false;
+            self.rewatch_root();
             *rescan = true;
             *batch_start = Instant::now();
         }
+    }
+
+    /// Drops the root's watch and watches what stands there now; when nothing
+    /// does, the root is lost until `look_for_lost_root` sees it back.
+    fn rewatch_root(&mut self) {
+        let root = &self.located.root;
+        self.watcher.forget(root);
+        self.root_lost = !self.watcher.watch_root(root);
     }
 
     /// `serve`: hands the server the current state (a no-op when nothing changed).
@@ -284,13 +290,11 @@ impl Daemon {
         // An event of the root folder itself: it was moved or deleted, and
         // what stands there now (if anything) is another folder, which its
         // watch does not see. Watch that one, and look at everything.
-        let rescan = rescan || paths.contains(&self.located.root);
-        if rescan && paths.contains(&self.located.root) {
-            self.watcher.forget(&self.located.root);
-            if self.located.root.is_dir() {
-                self.watcher.watch(&self.located.root, true);
-            }
+        let root_event = paths.contains(&self.located.root);
+        if root_event {
+            self.rewatch_root();
         }
+        let rescan = rescan || root_event;
         let root = &self.located.root;
         let events: Vec<String> = paths.iter().map(|p| paths::relative_to(root, p)).collect();
         let changes = if rescan {

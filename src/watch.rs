@@ -60,6 +60,16 @@ impl Watcher {
                 return None;
             }
         }
+        self.watch_folder(dir, recursive)
+    }
+
+    /// Watches the root folder and everything below it; false when it is not
+    /// there (no ancestor is watched in its place).
+    pub fn watch_root(&mut self, root: &Path) -> bool {
+        root.is_dir() && self.watch_folder(root.to_path_buf(), true).is_some()
+    }
+
+    fn watch_folder(&mut self, dir: PathBuf, recursive: bool) -> Option<PathBuf> {
         if !self.watched.insert(dir.clone()) {
             return None;
         }
@@ -77,7 +87,10 @@ impl Watcher {
                 );
                 self.poll_fallback(&dir, mode);
             } else {
+                // Gone meanwhile, most likely: the caller looks for it again.
                 tracing::warn!("cannot watch {}: {e}", dir.display());
+                self.watched.remove(&dir);
+                return None;
             }
         }
         Some(dir)

@@ -186,3 +186,52 @@ fn a_symlinked_folder_inside_the_root_is_followed() {
     );
     assert_eq!(d["changed"]["s"]["to"], hashes(&root)["s"].as_str());
 }
+
+#[test]
+fn a_root_replaced_by_a_copy_at_once_is_watched_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("project");
+    let gone = dir.path().join("gone");
+    let mut modules = serde_json::Map::new();
+    for i in 0..20 {
+        modules.insert(
+            format!("m{i}"),
+            serde_json::json!({"scripts": [format!("lib/m{i}.js")]}),
+        );
+        common::write(&root, &format!("lib/m{i}.js"), "var m = 0;\n");
+    }
+    common::write(
+        &root,
+        "extension.json",
+        &serde_json::json!({"ResourceModules": modules}).to_string(),
+    );
+    let (_child, rx) = lines(&root);
+    assert_eq!(
+        rx.recv_timeout(Duration::from_secs(60)).unwrap()["event"],
+        "ready"
+    );
+    for k in 1..=8u64 {
+        // Moved out of sight, a copy in its place k ms later (while the
+        // daemon may be looking), then an edit in the copy.
+        std::fs::rename(&root, &gone).unwrap();
+        std::thread::sleep(Duration::from_millis(k));
+        let copied = Command::new("cp").arg("-a").arg(&gone).arg(&root).status();
+        assert!(copied.unwrap().success());
+        std::fs::remove_dir_all(&gone).unwrap();
+        common::write(&root, "lib/m0.js", &format!("var m = {k};\n"));
+        let want = hashes(&root)["m0"].clone();
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        loop {
+            let d = rx
+                .recv_timeout(Duration::from_secs(10))
+                .unwrap_or_else(|_| panic!("round {k}: no diff after the root was replaced"));
+            if d["changed"]["m0"]["to"] == want.as_str() {
+                break;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "round {k}: no diff to {want}; last {d}"
+            );
+        }
+    }
+}

@@ -75,7 +75,7 @@ fn manifest(modules: usize, extra_script: bool) -> String {
 }
 
 fn less_module(i: usize, variant: usize) -> String {
-    match variant % 5 {
+    match variant % 6 {
         0 => format!(
             "@import \"shared/theme.less\";\n.m{i} {{ color: @brand; width: @l{}; .icon(); }}\n",
             i * 7 % LIB_FILES
@@ -86,7 +86,9 @@ fn less_module(i: usize, variant: usize) -> String {
         ),
         2 => format!(".m{i} {{ color: red; }}\n"),
         3 => format!(".m{i} {{ color: @undefined-{i}; }}\n"),
-        _ => format!("@import \"linked/vars.less\";\n.m{i} {{ color: @lv; }}\n"),
+        4 => format!("@import \"linked/vars.less\";\n.m{i} {{ color: @lv; }}\n"),
+        // A file outside the root, by a relative path.
+        _ => format!("@import \"../../outside/alt0/vars.less\";\n.m{i} {{ color: @lv; }}\n"),
     }
 }
 
@@ -231,11 +233,11 @@ fn describe(e: Edit) -> String {
     let Edit { kind, i, n } = e;
     match kind {
         0 => format!("modify resources/m{i}.js"),
-        1 => format!("rewrite resources/m{i}.less (variant {})", n % 5),
+        1 => format!("rewrite resources/m{i}.less (variant {})", n % 6),
         2 => format!("rewrite resources/icons/i{}.svg", n % 3),
         3 => format!("delete resources/m{i}.js"),
         4 => format!("delete resources/icons/i{}.svg", n % 3),
-        5 => format!("atomic save of resources/m{i}.less (variant {})", n % 5),
+        5 => format!("atomic save of resources/m{i}.less (variant {})", n % 6),
         6 => format!("rename resources/m{i}.js away, or back"),
         7 => "a burst of 200 writes".into(),
         8 => format!("colors.less import edit ({})", n % 6),
@@ -263,7 +265,11 @@ fn describe(e: Edit) -> String {
                 "atomic rename"
             }
         ),
-        18 => format!("edit alt{}/vars.less", n % 2),
+        18 => format!(
+            "{} alt{}/vars.less",
+            if n % 5 == 0 { "delete" } else { "edit" },
+            n % 2
+        ),
         19 => format!(
             "delete resources/{} and put it back{}",
             if n.is_multiple_of(2) { "icons" } else { "lib" },
@@ -424,7 +430,11 @@ impl World<'_> {
             }
             18 => {
                 let target = &link_targets(self.base)[(n % 2) as usize];
-                common::write(target, "vars.less", &format!("@lv: #{:03x};\n", n % 0xfff));
+                if n % 5 == 0 {
+                    let _ = std::fs::remove_file(target.join("vars.less"));
+                } else {
+                    common::write(target, "vars.less", &format!("@lv: #{:03x};\n", n % 0xfff));
+                }
             }
             19 => {
                 let folder = if n.is_multiple_of(2) { "icons" } else { "lib" };
