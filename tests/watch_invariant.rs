@@ -19,8 +19,8 @@
 //!
 //! `RLDEV_SOAK_ROUNDS` (default 200) and `RLDEV_SOAK_SEED` choose the run;
 //! `scripts/soak` runs 5000 and prints the figures. A failure prints the seed
-//! and a shrunk sequence of edits that still fails (edits removed one at a
-//! time while it keeps failing, for up to 3 minutes).
+//! and a shrunk sequence of edits that still fails (the shortest failing tail,
+//! then edits removed one at a time while it keeps failing, for up to 3 minutes).
 
 mod common;
 
@@ -742,9 +742,20 @@ fn differences(
         .join("\n  ")
 }
 
-/// Removes edits one at a time while the sequence still fails, within a time budget.
+/// A shorter sequence that still fails, within a time budget: first the
+/// shortest tail of 1, 2, 4 ... rounds that fails on a fresh tree, then
+/// edits removed one at a time while it keeps failing.
 fn shrink(mut rounds: Vec<Vec<Edit>>, budget: Duration) -> Vec<Vec<Edit>> {
     let start = Instant::now();
+    let mut tail = 1;
+    while tail < rounds.len() && start.elapsed() < budget / 2 {
+        let candidate = rounds[rounds.len() - tail..].to_vec();
+        if check(&candidate, Duration::from_secs(12)).is_err() {
+            rounds = candidate;
+            break;
+        }
+        tail *= 2;
+    }
     let mut r = rounds.len();
     while r > 0 && start.elapsed() < budget {
         r -= 1;
