@@ -13,14 +13,17 @@
 // modules importing a 1000-variable file, (b)
 // tests/less_fixtures/cases.json, (c) less.js's own test inputs
 // from the @less/test-data package, installed with npm into a temp folder
-// (skipped with a notice when npm cannot install it). It also checks that
-// cached-tree copies are structurally identical to fresh parses, and prints
-// timings: per-module compile with and without the cache, parse vs copy.
+// (skipped with a notice when npm cannot install it; inputs using @plugin
+// must give the server's refusal instead). It also checks what the server
+// refuses (paths with "." or ".." segments, @plugin), that cached-tree
+// copies are structurally identical to fresh parses, and prints timings:
+// per-module compile with and without the cache, parse vs copy.
 //
-// One known, deliberate difference is normalized (see referenceError): for a
-// missing @import, less.js with syncImport:true reports no message at all,
-// and its async message lists paths the server never tries (the process
-// working directory and npm:// module lookups).
+// The known, deliberate differences are normalized (see lib/reference.mjs):
+// the message of a missing @import, and @plugin, which the server refuses.
+// The reference (the CommonJS build of less.js) runs in this process, one
+// compile after another: scripts/less-sequence.mjs checks the server against
+// a fresh less.js process per compile instead.
 //
 // Usage (from the repository root, after `npm ci`):
 //   node scripts/less-identical.mjs
@@ -31,21 +34,21 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { spawn, spawnSync } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+import { spawnSync } from 'node:child_process';
+import { createRequire } from 'node:module';
+import { ServerClient, repo, serverPath } from './lib/server-client.mjs';
+import { plainLess, compareResults } from './lib/reference.mjs';
 
-const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const serverPath = path.join(repo, 'src', 'less', 'server.mjs');
 const fixturesDir = path.join(repo, 'tests', 'less_fixtures');
 const TEST_DATA_VERSION = '4.1.0';
 
 globalThis.rldevLessServerAsLibrary = true;
-const { internals, renderOptions } = await import(serverPath);
+const { internals, renderOptions, PLUGIN_REFUSAL } = await import(serverPath);
 const { less, TreePlan, normalizedImportText } = internals;
 
-// No network: without its URL file manager, plain less.js treats http(s)
-// imports as files (not found), like the server does.
-less.environment.fileManagers = less.environment.fileManagers.filter(fm => !(fm instanceof less.UrlFileManager));
+// The reference: plain less.js as require() gives it (the CommonJS bundle;
+// the server loads the same version through its ES modules).
+const reference = plainLess(createRequire(import.meta.url)('less'), renderOptions, PLUGIN_REFUSAL);
 
 const results = { passed: 0, failed: 0 };
 const cacheTotals = { copies: 0 };
@@ -62,183 +65,6 @@ function fail(name, details) {
     }
 }
 
-// ------------------------------------------------------------ server client
-
-/** Runs server.mjs and answers its read requests from disk. */
-class ServerClient {
-    constructor(env = {}) {
-        this.child = spawn(process.execPath, [serverPath], {
-            stdio: ['pipe', 'pipe', 'inherit'],
-            env: { ...process.env, RLDEV_LESS_STATS: '1', ...env }
-        });
-        this.buffer = '';
-        this.lines = [];
-        this.waiting = null;
-        this.exited = false;
-        this.child.stdout.setEncoding('utf8');
-        this.child.stdout.on('data', chunk => this.onData(chunk));
-        this.child.on('exit', code => {
-            this.exited = true;
-            this.exitCode = code;
-            this.wake();
-        });
-        this.nextId = 1;
-    }
-
-    onData(chunk) {
-        this.buffer += chunk;
-        let nl;
-        while ((nl = this.buffer.indexOf('\n')) >= 0) {
-            this.lines.push(this.buffer.slice(0, nl));
-            this.buffer = this.buffer.slice(nl + 1);
-        }
-        this.wake();
-    }
-
-    wake() {
-        if (this.waiting) {
-            const resolve = this.waiting;
-            this.waiting = null;
-            resolve();
-        }
-    }
-
-    async receive() {
-        while (this.lines.length === 0) {
-            if (this.exited) {
-                throw new Error(`server exited with code ${this.exitCode}`);
-            }
-            await new Promise(resolve => { this.waiting = resolve; });
-        }
-        return JSON.parse(this.lines.shift());
-    }
-
-    send(message) {
-        this.child.stdin.write(`${JSON.stringify(message)}\n`);
-    }
-
-    async ready() {
-        const hello = await this.receive();
-        if (hello.op !== 'ready') {
-            throw new Error(`expected ready, got ${JSON.stringify(hello)}`);
-        }
-        return hello;
-    }
-
-    /** One compile; resolves to {css, error, stats, reads: [{candidates, binary, index}]}. */
-    async compile({ file, source, paths = [], prefixes = {}, vars = {} }) {
-        const id = this.nextId++;
-        this.send({ op: 'compile', id, file, source, paths, prefixes, vars });
-        const reads = [];
-        for (;;) {
-            const message = await this.receive();
-            if (message.op === 'read' && message.id === id) {
-                const index = message.candidates.findIndex(isFile);
-                reads.push({ candidates: message.candidates, binary: message.binary, index });
-                this.send(index < 0 ? { op: 'file', id, index: null } :
-                    { op: 'file', id, index, contents_b64: fs.readFileSync(message.candidates[index]).toString('base64') });
-            } else if (message.op === 'done' && message.id === id) {
-                return { css: message.css, error: message.error, stats: message.stats, reads };
-            } else {
-                throw new Error(`unexpected message ${JSON.stringify(message).slice(0, 300)}`);
-            }
-        }
-    }
-
-    async close() {
-        this.child.stdin.end();
-        if (!this.exited) {
-            await new Promise(resolve => this.child.on('exit', resolve));
-        }
-        return this.exitCode;
-    }
-}
-
-function isFile(p) {
-    try {
-        return fs.statSync(p).isFile();
-    } catch (e) {
-        return false;
-    }
-}
-
-// ------------------------------------------------------------ plain less.js
-
-function renderPlain(source, options) {
-    return less.render(source, options).then(
-        output => ({ css: output.css, error: null }),
-        e => ({ css: null, error: e }));
-}
-
-function plainError(e) {
-    return {
-        message: e.message,
-        type: e.type ?? null,
-        file: e.filename ?? null,
-        line: Number.isInteger(e.line) ? e.line : null,
-        column: Number.isInteger(e.line) && Number.isInteger(e.column) ? e.column + 1 : null
-    };
-}
-
-/**
- * Drops the paths less.js's node file manager tries outside the importing
- * file's folder and the "paths" option: npm:// module lookups and paths
- * relative to the process working directory (the server tries neither).
- * Kept: paths that are absolute in less.js's sense (/, \\, #, scheme:).
- */
-function withoutCwdAndNpmTries(message) {
-    const m = /^('.*' wasn't found\. Tried - )(.*)$/s.exec(message);
-    if (!m) { return message; }
-    const lessAbsolute = /^(?:[a-z-]+:|\/|\\|#)/i;
-    const tried = m[2].split(',').filter(p => lessAbsolute.test(p) && !p.startsWith('npm://'));
-    return m[1] + tried.join(',');
-}
-
-/**
- * Plain less.js result with the server's options. A missing @import with
- * syncImport:true gives an error without message (less.js 4.9.1 wraps the
- * node file manager's {error} result instead of the error); its message is
- * then taken from the same render with syncImport:false, with the
- * cwd/npm entries of its "Tried" list removed (see withoutCwdAndNpmTries).
- */
-async function referenceCompile({ file, source, paths = [], vars = {} }) {
-    const result = await renderPlain(source, renderOptions(file, paths, vars));
-    if (!result.error) {
-        return result;
-    }
-    const error = plainError(result.error);
-    if (error.message === undefined) {
-        const asyncResult = await renderPlain(source, { ...renderOptions(file, paths, vars), syncImport: false });
-        const asyncError = asyncResult.error && plainError(asyncResult.error);
-        if (asyncError && ['file', 'line', 'column'].every(k => asyncError[k] === error[k])) {
-            error.message = withoutCwdAndNpmTries(asyncError.message);
-            error.type = asyncError.type;
-        } else {
-            error.message = '(plain less.js gave no message, and its async mode failed elsewhere)';
-        }
-    }
-    return { css: null, error };
-}
-
-function compareResults(expected, actual) {
-    const differences = [];
-    if (expected.css !== actual.css) {
-        differences.push(`css differs:\n--- less.render\n${expected.css}\n--- server\n${actual.css}`);
-    }
-    const e = expected.error;
-    const a = actual.error;
-    if (Boolean(e) !== Boolean(a)) {
-        differences.push(`error differs: less.render ${JSON.stringify(e)} vs server ${JSON.stringify(a)}`);
-    } else if (e) {
-        for (const key of ['message', 'type', 'file', 'line', 'column']) {
-            if (e[key] !== a[key]) {
-                differences.push(`error.${key} differs: less.render ${JSON.stringify(e[key])} vs server ${JSON.stringify(a[key])}`);
-            }
-        }
-    }
-    return differences;
-}
-
 /**
  * Compiles one input twice through the server and once with plain less.js;
  * records a pass or a failure named after the input.
@@ -247,7 +73,7 @@ async function checkInput(server, name, input, expect = null) {
     if (process.env.RLDEV_LESS_VERBOSE === '1') {
         process.stderr.write(`checking ${name}\n`);
     }
-    const expected = input.serverOnly ? null : await referenceCompile(input);
+    const expected = input.serverOnly ? null : await reference.compile(input);
     const differences = [];
     const actuals = [];
     for (const round of [1, 2]) {
@@ -288,6 +114,9 @@ function checkExpectations(expect, actual, round) {
     }
     if (expect.css !== undefined && actual.css !== expect.css) {
         differences.push(`expected css ${JSON.stringify(expect.css)}, got ${JSON.stringify(actual.css)}`);
+    }
+    if (expect.readsNoScript && actual.reads.some(r => r.candidates.some(c => c.endsWith('.js')))) {
+        differences.push('a plugin script was asked for');
     }
     if (expect.error) {
         for (const [key, value] of Object.entries(expect.error)) {
@@ -341,6 +170,66 @@ async function checkProtocol() {
     const code = await server.close();
     if (code !== 0) { problems.push(`exit code ${code} after stdin closed`); }
     if (problems.length) { fail('protocol', problems); } else { pass(); }
+}
+
+// ------------------------------------------------------------ refusals
+
+/**
+ * What the server refuses, which plain less.js would compile: paths with
+ * "." or ".." segments that less.js hands to the OS (which resolves a
+ * symlink's "..", where rldev's side normalizes lexically), and @plugin,
+ * whose script must never even be read (it would leave a marker file).
+ */
+async function checkRefusals() {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rldev-less-refusals-'));
+    const write = (rel, text) => {
+        fs.mkdirSync(path.dirname(path.join(dir, rel)), { recursive: true });
+        fs.writeFileSync(path.join(dir, rel), text);
+    };
+    write('x.less', '.lexical { a: 1; }\n');
+    write('real/x.less', '.physical { a: 2; }\n');
+    write('real/sub/y.less', '.y { a: 3; }\n');
+    write('img.svg', '<svg xmlns="http://www.w3.org/2000/svg"/>\n');
+    write('m/plug.js', `require('fs').writeFileSync(${JSON.stringify(path.join(dir, 'ran'))}, 'x');\n` +
+        'module.exports = { install() {} };\n');
+    fs.symlinkSync(path.join(dir, 'real', 'sub'), path.join(dir, 'link'));
+    const main = path.join(dir, 'm', 'main.less');
+    const absolute = p => `absolute import path with '.' or '..' segments: write it without them ('${p}')`;
+    const cases = [
+        ['symlink', `@import "${dir}/link/../x.less";`, {}, [], { type: 'File', message: absolute(`${dir}/link/../x.less`) }],
+        ['missing folder, (optional)', `.a { b: c; }\n@import (optional) "${dir}/none/../x.less";`, {}, [],
+            { type: 'File', line: 2, column: 1, message: absolute(`${dir}/none/../x.less`) }],
+        ['dot', `@import "${dir}/./x.less";`, {}, [], { type: 'File', message: absolute(`${dir}/./x.less`) }],
+        ['prefix', '@import "pfx/../x.less";', { 'pfx/': `${dir}/real/` }, [],
+            { type: 'File', message: "prefixed import path with '.' or '..' segments: write it without them ('pfx/../x.less')" }],
+        ['"#" folder of paths', '@import "../z.less";', {}, [`#${dir}/real/sub/`], {
+            type: 'File',
+            message: `import path '../z.less' leads to '${dir}/real/sub/../z.less' (a "#" folder of "paths"), ` +
+                "with '.' or '..' segments: write it without them"
+        }],
+        ['data-uri()', `.a { b: data-uri("${dir}/link/../img.svg"); }`, {}, [], {
+            type: 'Runtime', column: 9,
+            message: `Error evaluating function \`data-uri\`: absolute file path with '.' or '..' segments: write it without them ('${dir}/link/../img.svg')`
+        }],
+        ['@plugin', '@plugin "plug";\n.a { b: c; }', {}, [], { type: 'Syntax', message: PLUGIN_REFUSAL }]
+    ];
+    const server = new ServerClient();
+    await server.ready();
+    for (const [label, source, prefixes, paths, expected] of cases) {
+        const result = await server.compile({ file: main, source, prefixes, paths });
+        const wanted = { file: main, line: 1, column: 1, ...expected };
+        const problems = Object.entries(wanted).filter(([k, v]) => result.error?.[k] !== v)
+            .map(([k, v]) => `error.${k}: expected ${JSON.stringify(v)}, got ${JSON.stringify(result.error?.[k])}`);
+        const asked = result.reads.flatMap(r => r.candidates).filter(c => c.includes('..') || c.endsWith('.js'));
+        if (asked.length) { problems.push(`asked for ${asked.join(', ')}`); }
+        if (problems.length) { fail(`refusal: ${label}`, problems); } else { pass(); }
+    }
+    // A "#" folder of "paths" is not reached when an earlier candidate exists; the process goes on.
+    const fine = await server.compile({ file: main, source: '@import "../x.less";', paths: [`#${dir}/real/sub/`] });
+    if (fine.css !== '.lexical {\n  a: 1;\n}\n') { fail('refusal: earlier candidate found', [JSON.stringify(fine)]); } else { pass(); }
+    if (fs.existsSync(path.join(dir, 'ran'))) { fail('refusal: @plugin', ['the plugin script ran']); } else { pass(); }
+    await server.close();
+    fs.rmSync(dir, { recursive: true, force: true });
 }
 
 // ------------------------------------------------------- (a) synthetic tree
@@ -468,13 +357,12 @@ function installTestData() {
  */
 const TEST_DATA_SKIP = [
     [/javascript|(^|\/)js-/i, 'inline JavaScript'],
-    [/plugin/i, '@plugin'],
-    [/import-remote/, 'several missing (remote) imports: which one plain less.js reports with a message (async mode) depends on I/O timing'],
     [/import-module/, 'imports resolved through node_modules (npm://), which the server does not search']
 ];
 
 function testDataInputs(pkg) {
     const inputs = [];
+    const withPlugins = [];
     const skipped = [];
     const walk = dir => {
         for (const entry of fs.readdirSync(dir, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
@@ -484,26 +372,35 @@ function testDataInputs(pkg) {
             } else if (entry.name.endsWith('.less')) {
                 const rel = path.relative(pkg, full);
                 const skip = TEST_DATA_SKIP.find(([re]) => re.test(rel));
-                (skip ? skipped : inputs).push(skip ? `${rel} (${skip[1]})` : full);
+                if (skip) {
+                    skipped.push(`${rel} (${skip[1]})`);
+                } else {
+                    (/@plugin\b/.test(fs.readFileSync(full, 'utf8')) ? withPlugins : inputs).push(full);
+                }
             }
         }
     };
     for (const sub of ['less', 'errors']) {
         walk(path.join(pkg, sub));
     }
-    return { inputs, skipped };
+    return { inputs, withPlugins, skipped };
 }
 
 async function checkTestData(pkg) {
-    const { inputs, skipped } = testDataInputs(pkg);
+    const { inputs, withPlugins, skipped } = testDataInputs(pkg);
     const server = new ServerClient();
     await server.ready();
     for (const file of inputs) {
         const input = { file, source: fs.readFileSync(file, 'utf8') };
         await checkInput(server, `test-data ${path.relative(pkg, file)}`, input);
     }
+    for (const file of withPlugins) {
+        const input = { file, source: fs.readFileSync(file, 'utf8'), serverOnly: true };
+        await checkInput(server, `test-data ${path.relative(pkg, file)} (@plugin refused)`, input,
+            { error: { message: PLUGIN_REFUSAL, type: 'Syntax' }, readsNoScript: true });
+    }
     await server.close();
-    return { count: inputs.length, skipped };
+    return { count: inputs.length, plugins: withPlugins.length, skipped };
 }
 
 // ------------------------------------------------ cached-tree copy checks
@@ -698,7 +595,7 @@ async function timePlain(dir, modules) {
     for (let i = 0; i < modules; i++) {
         const input = syntheticInput(dir, i);
         const t0 = performance.now();
-        await renderPlain(input.source, renderOptions(input.file, [], input.vars));
+        await reference.compile(input);
         times.push(performance.now() - t0);
     }
     return { first: times[0], rest: times.slice(1) };
@@ -755,6 +652,9 @@ async function main() {
         await checkProtocol();
         console.log('protocol: error replies, recovery, exit on end of input checked');
 
+        await checkRefusals();
+        console.log('refusals: paths with "." or ".." segments (imports, data-uri()), @plugin checked');
+
         await checkSynthetic(syntheticDir);
         console.log(`(a) synthetic tree: 50 modules compared`);
 
@@ -764,8 +664,9 @@ async function main() {
         const testData = installTestData();
         const copyDirs = [['fixture', fixturesDir]];
         if (testData) {
-            const { count, skipped } = await checkTestData(testData);
-            console.log(`(c) @less/test-data@${TEST_DATA_VERSION}: ${count} inputs compared; skipped ${skipped.length}:\n  ${skipped.join('\n  ')}`);
+            const { count, plugins, skipped } = await checkTestData(testData);
+            console.log(`(c) @less/test-data@${TEST_DATA_VERSION}: ${count} inputs compared; ${plugins} with @plugin refused; ` +
+                `skipped ${skipped.length}:\n  ${skipped.join('\n  ')}`);
             copyDirs.push(['test-data', path.join(testData, 'less')], ['test-data', path.join(testData, 'errors')]);
         } else {
             console.log(`(c) @less/test-data@${TEST_DATA_VERSION}: SKIPPED (not installable here, or RLDEV_LESS_TEST_DATA=0)`);

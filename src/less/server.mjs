@@ -35,13 +35,27 @@
 //
 // Candidates follow less.js's node file manager: an import path starting with
 // a key of "prefixes" maps to that folder + the rest, normalized (the sole
-// candidate; the longest matching key wins); an absolute path is tried as is;
-// otherwise the importing file's directory, then each of "paths" (joined and
-// normalized). ".less" is appended when less.js would (no extension). Unlike
-// less.js's node file manager, the process working directory and
-// node_modules are never searched. "binary" is true for raw reads
+// candidate; the longest matching key wins); an absolute path is tried as is,
+// otherwise in the importing file's directory; then joined to each of "paths"
+// (normalized, even an absolute path, as less.js does). ".less" is appended
+// when less.js would (no extension). Unlike less.js's node file manager, the
+// process working directory and node_modules are never searched. "binary" is true for raw reads
 // (data-uri(), image-size()), which less.js resolves against the entry
 // file's folder (rewriteUrls off), even from imported files.
+//
+// A candidate that is not an absolute path (from a URL or "#" import path),
+// which less.js would look up in its working directory, is never asked for:
+// it is missing. Refused (see RefusedPath): paths less.js would hand to the
+// OS with "." or ".." segments (an absolute path, the rest after a prefix
+// key, a path under a "#" entry of "paths"), which rldev's side would
+// normalize lexically. An import of one fails with type "File" at the
+// @import, (optional) or not; data-uri() or image-size() of one fails as
+// that function call. Every @plugin fails with type "Syntax" and the
+// message PLUGIN_REFUSAL, at the @plugin: its file is never even read.
+//
+// Isolation: every compile gives what a fresh less.js process gives for the
+// same inputs (see "less.js module state"; scripts/less-sequence.mjs checks
+// it).
 //
 // Environment: RLDEV_LESS_MODULES=<node_modules dir> to load less from there;
 // RLDEV_LESS_CACHE=0 disables the parse cache; RLDEV_LESS_PURE=0 disables
@@ -64,8 +78,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { createRequire } from 'node:module';
+import { pathToFileURL } from 'node:url';
 
-const { less, lessRequire } = loadLess();
+const { less, lessRequire, defaultFunc } = await loadLess();
 const Node = less.tree.Node;
 const cacheEnabled = process.env.RLDEV_LESS_CACHE !== '0';
 const debugEnabled = process.env.RLDEV_LESS_DEBUG === '1';
@@ -73,23 +88,77 @@ const statsEnabled = process.env.RLDEV_LESS_STATS === '1';
 
 // ---------------------------------------------------------------- loading less
 
-/** less.js from $RLDEV_LESS_MODULES/less, else by normal resolution from here. */
-function loadLess() {
+/**
+ * less.js through its ES module entry (lib/less-node), from
+ * $RLDEV_LESS_MODULES/less, else by normal resolution from here; and
+ * lib/less/functions/default.js, the same module instance less.js uses.
+ */
+async function loadLess() {
     const dir = process.env.RLDEV_LESS_MODULES;
     try {
-        if (dir) {
-            const entry = path.join(path.resolve(dir), 'less');
-            const req = createRequire(path.join(entry, 'package.json'));
-            return { less: req(entry), lessRequire: req };
-        }
-        const req = createRequire(import.meta.url);
-        const entry = req.resolve('less');
-        return { less: req(entry), lessRequire: createRequire(entry) };
+        const entry = dir ? path.join(path.resolve(dir), 'less', 'lib', 'less-node', 'index.js') :
+            createRequire(import.meta.url).resolve('less/lib/less-node/index.js');
+        const lib = path.dirname(path.dirname(entry));
+        const load = async file => (await import(pathToFileURL(file).href)).default;
+        return {
+            less: await load(entry),
+            lessRequire: createRequire(path.join(path.dirname(lib), 'package.json')),
+            defaultFunc: await load(path.join(lib, 'less', 'functions', 'default.js'))
+        };
     } catch (e) {
         process.stderr.write(`rldev-less: cannot load less.js${dir ? ` from ${dir}` : ''}: ${e.message}\n`);
         process.exit(1);
     }
 }
+
+// ------------------------------------------------------ less.js module state
+//
+// less.js keeps some state in its modules, which every compile of this
+// process shares. Each compile must start from what a fresh process has.
+//
+// Restored before every compile (own properties as they were at start-up):
+// - functions/default.js: default()'s value_ and error_. Evaluating a
+//   ruleset's selectors or a mixin call's guards sets them and resets them
+//   afterwards, but not when an evaluation error is thrown in between; a
+//   later compile's default() would then throw or answer that stale value.
+// - tree/keyword.js: Keyword.True and Keyword.False, single nodes that the
+//   boolean functions return; tree/call.js writes the calling node's _index
+//   and _fileInfo on them, and node constructors their parent.
+//
+// Left alone, as they cannot change a result:
+// - Extend.next_id (tree/extend.js): a counter for extend ids, which less.js
+//   only compares for equality; they stay unique within a compile (cached
+//   trees keep the ids of their parse, see TreePlan), so restarting it
+//   would instead make two extends equal.
+// - visitors/visitor.js: node types are numbered once, the same each time.
+// - plugin-manager.js: parse.js makes a new plugin manager per compile.
+// - The function registry: only plugins change it, and @plugin is refused
+//   (see PLUGIN_REFUSAL); this process adds image-size() once at start-up.
+// - Node.prototype.parse (parser.js): the last parser that parsed a file. The
+//   main file is parsed first in every compile, and the parse cache only
+//   changes which parser of the compile it is: what less.js reads from it
+//   (its import manager, in tree/selector.js) is the same for all of them.
+// - Global RegExps with lastIndex (tree/interpolated-variable.js): used only
+//   by String.prototype.replace, which starts from 0.
+// - The deprecation counters: per parser, and they only limit warnings.
+
+/** Own properties of less.js's module-level objects, restorable. */
+class ModuleState {
+    constructor(objects) {
+        this.saved = objects.map(object => [object, { ...object }]);
+    }
+
+    restore() {
+        for (const [object, saved] of this.saved) {
+            for (const key of Object.keys(object)) {
+                if (!Object.hasOwn(saved, key)) { delete object[key]; }
+            }
+            Object.assign(object, saved);
+        }
+    }
+}
+
+const moduleState = new ModuleState([defaultFunc, less.tree.Keyword.True, less.tree.Keyword.False]);
 
 function lessVersion() {
     return Array.isArray(less.version) ? less.version.join('.') : String(less.version);
@@ -220,13 +289,14 @@ function receiveLine() {
  * settling pure forms needs (the import manager, the Less texts loaded).
  */
 class CompileSession {
-    constructor(id, prefixes) {
+    /** rootText: the main file's text as less.js parses it (see rootText()). */
+    constructor(id, prefixes, rootText) {
         this.id = id;
         this.prefixKeys = Object.keys(prefixes).sort((a, b) => b.length - a.length);
         this.prefixes = prefixes;
         this.pendingImport = null;
-        this.importManager = null;
-        this.lessTexts = [];  // [{text, pureRoot}]: every text loaded as Less, but reused trees
+        // [{text, pureRoot}]: the main file's text, then every text loaded as Less but reused trees
+        this.lessTexts = [{ text: rootText, pureRoot: null }];
         this.pureRoots = [];
         this.stats = { cacheCopies: 0, cachePlansBuilt: 0, pureCopies: 0, pureDowngrades: 0 };
     }
@@ -236,27 +306,18 @@ class CompileSession {
         this.lessTexts.push({ text, pureRoot });
     }
 
-    /**
-     * Called before evaluation, when every text of the compile is known: the
-     * loaded ones and the main file's as parsed (with modifyVars). Were the
-     * latter unknown, "@plugin" stands for it: no pure form is kept.
-     */
+    /** Called before evaluation, when every text of the compile is known. */
     settlePureRoots() {
-        if (!this.pureRoots.length) { return; }
-        const im = this.importManager;
-        const main = im && im.contents[im.rootFilename];
-        const mainText = typeof main === 'string' ? main : '@plugin';
-        const texts = this.lessTexts.concat([{ text: mainText, pureRoot: null }]);
         for (const pureRoot of this.pureRoots) {
-            pureRoot.settle(texts);
+            pureRoot.settle(this.lessTexts);
         }
     }
 
-    /** Maps "key/rest" to "folder/rest" for the longest matching prefix key. */
+    /** For "key/rest", the folder of the longest matching prefix key and the rest; else null. */
     mapPrefix(filename) {
         for (const key of this.prefixKeys) {
             if (key !== '' && filename.startsWith(key)) {
-                return this.prefixes[key] + filename.slice(key.length);
+                return { folder: this.prefixes[key], rest: filename.slice(key.length) };
             }
         }
         return null;
@@ -335,6 +396,21 @@ function failedFile(message) {
     return { type: error.type, message: error.message, error };
 }
 
+/**
+ * A path rldev will not look up: where less.js hands an absolute path to
+ * the OS as written, rldev's side normalizes it lexically ("a/link/../b" is
+ * "a/b"), so with "." or ".." segments it could name another file there (a
+ * symlink, a folder that does not exist).
+ */
+class RefusedPath extends Error {}
+
+function hasDotSegments(p) {
+    return p.split(/[\\/]/).some(segment => segment === '.' || segment === '..');
+}
+
+/** The error of every @plugin directive: its plugin is never loaded, let alone run. */
+export const PLUGIN_REFUSAL = "@plugin is not supported: MediaWiki's Less compiler (less.php) runs no JavaScript plugins";
+
 class ProtocolFileManager extends less.AbstractFileManager {
     constructor(session, cache) {
         super();
@@ -360,22 +436,32 @@ class ProtocolFileManager extends less.AbstractFileManager {
     }
 
     /**
-     * Never throws: import-manager would wait forever for an import whose
-     * file manager threw, so failures come back like a missing file.
+     * Never throws for an import: import-manager would wait forever for an
+     * import whose file manager threw, so failures come back like a missing
+     * file (a refused path is also noted for hookImportManager). A refused
+     * path of a raw read (data-uri(), image-size()) throws: the function call
+     * fails with it, where a missing file is only warned about.
      */
     loadFileSync(filename, currentDirectory, options, environment) {
+        options = options || {};
         try {
-            return this.load(filename, currentDirectory, options || {});
+            return this.load(filename, currentDirectory, options);
         } catch (e) {
+            if (e instanceof RefusedPath && options.rawBuffer) { throw e; }
             return failedFile(e && e.message ? e.message : String(e));
         }
     }
 
     load(filename, currentDirectory, options) {
         const pending = this.session.takePendingImport(filename);
-        const candidates = this.candidates(filename, currentDirectory, options);
         const binary = Boolean(options.rawBuffer);
-        const found = this.session.requestFile(candidates, binary);
+        const { candidates, asked, refusal } = this.lookup(filename, currentDirectory, options);
+        const found = asked.length ? this.session.requestFile(asked, binary) : null;
+        if (!found && refusal) {
+            if (binary) { throw new RefusedPath(refusal); }
+            if (pending) { pending.refusal = refusal; }
+            return failedFile(refusal);
+        }
         if (!found) {
             return failedFile(`'${filename}' wasn't found. Tried - ${candidates.join(',')}`);
         }
@@ -393,22 +479,42 @@ class ProtocolFileManager extends less.AbstractFileManager {
         return { contents, filename: found.filename };
     }
 
-    /** The paths less.js's node file manager would try, in order (minus cwd/npm). */
-    candidates(filename, currentDirectory, options) {
+    /**
+     * The paths less.js's node file manager would try, in order (minus
+     * cwd/npm); those rldev is asked about: the absolute ones (less.js would
+     * try any other in its working directory), up to the first it refuses
+     * (see RefusedPath); and the refusal, when the lookup reaches that one.
+     */
+    lookup(filename, currentDirectory, options) {
+        const what = options.rawBuffer ? 'file path' : 'import path';
         const mapped = this.session.mapPrefix(filename);
         if (mapped !== null) {
-            return [this.withExtension(path.normalize(mapped), options)];
+            const candidate = this.withExtension(path.normalize(mapped.folder + mapped.rest), options);
+            if (hasDotSegments(mapped.rest)) {
+                const refusal = `prefixed ${what} with '.' or '..' segments: write it without them ('${filename}')`;
+                return { candidates: [candidate], asked: [], refusal };
+            }
+            return { candidates: [candidate], asked: [candidate], refusal: null };
         }
-        const dirs = this.isPathAbsolute(filename) ? [''] : [currentDirectory].concat(options.paths || []);
+        // As less.js: "paths" even for an absolute path (path.join("/p", "/a/b") is "/p/a/b").
+        const dirs = [this.isPathAbsolute(filename) ? '' : currentDirectory].concat(options.paths || []);
         const parts = this.extractUrlParts(filename);
-        const namePrefixes = options.prefixes || [''];
-        const out = [];
+        const candidates = [];
         for (const dir of dirs) {
-            for (const namePrefix of namePrefixes) {
-                out.push(this.withExtension(joinCandidate(dir, parts.rawPath + namePrefix + parts.filename), options));
+            for (const namePrefix of options.prefixes || ['']) {
+                candidates.push(this.withExtension(joinCandidate(dir, parts.rawPath + namePrefix + parts.filename), options));
             }
         }
-        return out;
+        const refused = candidates.findIndex(c => path.isAbsolute(c) && hasDotSegments(c));
+        const asked = (refused < 0 ? candidates : candidates.slice(0, refused)).filter(c => path.isAbsolute(c));
+        let refusal = null;
+        if (refused >= 0) {
+            refusal = this.isPathAbsolute(filename) ?
+                `absolute ${what} with '.' or '..' segments: write it without them ('${filename}')` :
+                `${what} '${filename}' leads to '${candidates[refused]}' (a "#" folder of "paths"), ` +
+                "with '.' or '..' segments: write it without them";
+        }
+        return { candidates, asked, refusal };
     }
 
     withExtension(filename, options) {
@@ -420,10 +526,10 @@ class ProtocolFileManager extends less.AbstractFileManager {
 function reusesLoadedTree(pending, filename) {
     const { importManager, importOptions } = pending;
     const loaded = importManager.files[filename];
-    return Boolean(loaded) && !loaded.options.multiple && !importOptions.multiple &&
-        !importOptions.inline && !importOptions.isPlugin;
+    return Boolean(loaded) && !loaded.options.multiple && !importOptions.multiple && !importOptions.inline;
 }
 
+/** less.js's join: path.join (normalizing), but "#dir" is prepended as written. */
 function joinCandidate(dir, filename) {
     if (!dir) { return filename; }
     return dir.startsWith('#') ? dir.slice(1) + filename : path.join(dir, filename);
@@ -446,34 +552,55 @@ class RldevPlugin {
 }
 
 /**
- * Remembers push()'s arguments so the file manager can pre-fill a cached
- * tree, and wraps push()'s callback, which import-manager calls right after
- * parsing a file (before any visitor changes the tree): that is when the
- * cache learns a tree it has no plan for yet.
+ * Refuses @plugin; remembers push()'s arguments so the file manager can
+ * pre-fill a cached tree or note a refused path; and wraps push()'s
+ * callback, which import-manager calls right after parsing a file (before
+ * any visitor changes the tree): that is when the cache learns a tree it
+ * has no plan for yet, and when a refused path becomes the import's error,
+ * (optional) or not.
  */
 function hookImportManager(importManager, session, cache) {
     if (!importManager) { return; }
-    session.importManager = importManager;
     const originalPush = importManager.push;
     importManager.push = function push(importPath, tryAppendExtension, currentFileInfo, importOptions, callback) {
+        if (importOptions.isPlugin) {
+            refuseImport(this, 'Syntax', PLUGIN_REFUSAL, callback);
+            return;
+        }
         const pending = {
-            path: importPath, importManager: this, currentFileInfo, importOptions, planWanted: null, pureRoot: null
+            path: importPath, importManager: this, currentFileInfo, importOptions,
+            planWanted: null, pureRoot: null, refusal: null
         };
-        const onParsed = function (e, root) {
-            if (pending.planWanted && !e && root) {
-                cache.learn(pending.planWanted, root);
+        const onImported = (e, root, importedEqualsRoot, fullPath) => {
+            if (pending.refusal) {
+                return refuseImport(pending.importManager, 'File', pending.refusal, callback);
+            }
+            // (An optional import whose file does not parse gets {rules: []} and no path: not a tree to learn.)
+            const want = pending.planWanted;
+            if (want && !e && root instanceof less.tree.Ruleset && fullPath === want.filename) {
+                cache.learn(want, root);
             }
             pending.planWanted = null;
-            return callback.apply(this, arguments);
+            return callback(e, root, importedEqualsRoot, fullPath);
         };
         session.pendingImport = pending;
         try {
-            return originalPush.call(this, importPath, tryAppendExtension, currentFileInfo, importOptions,
-                cache ? onParsed : callback);
+            return originalPush.call(this, importPath, tryAppendExtension, currentFileInfo, importOptions, onImported);
         } finally {
             session.pendingImport = null;
         }
     };
+}
+
+/**
+ * Fails an import as import-manager fails one whose file cannot be loaded,
+ * but (optional) or not: the import visitor places the error at the import,
+ * and less.js reports it for every file parsed after it (importManager.error).
+ */
+function refuseImport(importManager, type, message, callback) {
+    const error = { type, message };
+    if (!importManager.error) { importManager.error = error; }
+    callback(error, undefined, false, undefined);
 }
 
 // ----------------------------------------------------------------- parse cache
@@ -483,17 +610,21 @@ function normalizedImportText(contents) {
     return contents.replace(/^\uFEFF/, '').replace(/\r\n?/g, '\n').replace(/^\uFEFF/, '');
 }
 
+/**
+ * Whether less.js would parse this import (and so may get a cached copy):
+ * not when it reuses a tree, nor for (multiple) and (inline) imports, nor
+ * once an import failed (less.js's parser then reports that error for every
+ * file it parses after it, where a copy would give a tree). Plugins, which
+ * could add pre-processors or functions, are refused.
+ */
 function isCacheableImport(pending, filename) {
     const { importManager, importOptions } = pending;
-    if (importOptions.multiple || importOptions.inline || importOptions.isPlugin) { return false; }
-    if (importManager.files[filename]) { return false; }
-    const pluginManager = importManager.context.pluginManager;
-    return !(pluginManager && pluginManager.getPreProcessors().length);
+    if (importOptions.multiple || importOptions.inline) { return false; }
+    return !importManager.files[filename] && !importManager.error;
 }
 
 /** The text the parser would store for an import's contents, or null if not cacheable. */
 function cacheableText(contents) {
-    if (contents.includes('@plugin')) { return null; }
     const text = normalizedImportText(contents);
     return text.startsWith('\uFEFF') ? null : text;
 }
@@ -647,13 +778,16 @@ class ParseCache {
 // succeed, so every name it uses is declared in it). (2) then holds for a
 // compile when no other Less text of the compile (the main file with
 // modifyVars, every other import, including other pure forms and (multiple)
-// copies of the same file) contains one of those names, nor "@plugin"
-// (functions can only be redefined by plugins): without the name in a text
-// nothing can bind it (variables, mixin parameters), and the names less.js
-// binds implicitly (@arguments; each()'s @value, @key, @index) are never
-// pure. Whatever scope the import lands in, the scope that holds the found
-// declaration also holds the rest of the file, and nothing in between can
-// bind the names. Evaluating an evaluated pure value again gives an equal
+// copies of the same file) contains one of those names (functions cannot
+// be redefined: only plugins could, and @plugin is refused): without the
+// name in a text nothing can bind it (variables, mixin parameters), and the
+// names less.js binds implicitly (@arguments; each()'s @value, @key, @index)
+// are never pure. The main file's text is the one less.js parses (see
+// rootText()), whatever its import manager later keeps for that name (an
+// import of the main file replaces it with the file's text, without
+// modifyVars). Whatever scope the import lands in, the scope that holds the
+// found declaration also holds the rest of the file, and nothing in between
+// can bind the names. Evaluating an evaluated pure value again gives an equal
 // value: results are checked to be colors, dimensions, keywords, quoted
 // strings without interpolation, anonymous values (reparsed on lookup like
 // the originals: see ANONYMOUS_PURE), and lists of those without
@@ -795,13 +929,10 @@ function canonicalEvalContext() {
     return new less.contexts.Eval(less.utils.copyOptions(less.options, renderOptions('', [], {})));
 }
 
-/** "@plugin" or any of the names, as a Less token. */
+/** Any of the names, as a Less token. */
 function bindingsPattern(names) {
-    const alternatives = ['@plugin'];
-    if (names.size) {
-        alternatives.push(`@(?:${[...names].map(n => n.slice(1).replace(/[^\w-]/g, '\\$&')).join('|')})(?![\\w-])`);
-    }
-    return new RegExp(alternatives.join('|'));
+    if (!names.size) { return /(?!)/; }
+    return new RegExp(`@(?:${[...names].map(n => n.slice(1).replace(/[^\w-]/g, '\\$&')).join('|')})(?![\\w-])`);
 }
 
 /**
@@ -1516,6 +1647,15 @@ export function errorInfo(e) {
     };
 }
 
+/**
+ * The main file's text as less.js's parser builds it: globalVars, the
+ * source, modifyVars (whatever import-manager later stores for its name).
+ */
+function rootText(source, options) {
+    const serialize = vars => (vars ? less.Parser.serializeVars(vars) : '');
+    return `${serialize(options.globalVars)}\n${source}\n${serialize(options.modifyVars)}`;
+}
+
 const parseCache = cacheEnabled ? new ParseCache() : null;
 
 function compile(req) {
@@ -1523,9 +1663,10 @@ function compile(req) {
     if (invalid) {
         return { css: null, error: errorInfo(new Error(`invalid compile request: ${invalid}`)) };
     }
-    const session = new CompileSession(req.id, req.prefixes || {});
     const options = renderOptions(req.file, req.paths || [], req.vars || {});
+    const session = new CompileSession(req.id, req.prefixes || {}, rootText(req.source, options));
     options.plugins = [new RldevPlugin(session, parseCache)];
+    moduleState.restore();
     let outcome = null;
     less.render(req.source, options, (error, output) => {
         outcome = { error, output };
