@@ -4,6 +4,8 @@
 // in a fresh process per compile by less-sequence.mjs (reference-child.mjs).
 //
 // Normalizations (the server differs from less.js here by design):
+// - Imports are looked up as MediaWiki's less.php looks them up (see
+//   lessPhpImport), not as less.js's node file manager does.
 // - A missing file: less.js 4.9.1's node file manager, with syncImport:true,
 //   returns {error} where import-manager wants the error itself, so the
 //   error of a missing @import has no message and type "Syntax". The
@@ -16,6 +18,7 @@
 //   its refusal there instead (callers keep plugin files off the disk).
 
 import fs from 'node:fs';
+import path from 'node:path';
 
 /**
  * Plain less.js of the given instance; renderOptions is server.mjs's, and
@@ -25,7 +28,12 @@ export function plainLess(less, renderOptions, pluginRefusal) {
     // No network: without its URL file manager, plain less.js treats http(s)
     // imports as files (not found), like the server does.
     less.environment.fileManagers = less.environment.fileManagers.filter(fm => !(fm instanceof less.UrlFileManager));
-    const loadFileSync = less.FileManager.prototype.loadFileSync;
+    const plainLoadFileSync = less.FileManager.prototype.loadFileSync;
+    const loadFileSync = function (filename, currentDirectory, options, environment) {
+        return options && options.ext ?
+            lessPhpImport(this, filename, currentDirectory, options) :
+            plainLoadFileSync.call(this, filename, currentDirectory, options, environment);
+    };
     less.FileManager.prototype.loadFileSync = function (...args) {
         const result = loadFileSync.apply(this, args);
         return result && !result.filename && result.error ? { ...result.error, error: result.error } : result;
@@ -52,6 +60,38 @@ export function plainLess(less, renderOptions, pluginRefusal) {
     }
 
     return { less, compile };
+}
+
+/**
+ * An import's look-up as MediaWiki's less.php does it (and server.mjs): in
+ * each folder (the importing file's, or none for an absolute path, then
+ * each of "paths", joined as less.js joins them), the path as written, then
+ * with the extension appended. A path that is not absolute (from a "#"
+ * folder) would be looked up in the working directory: never found.
+ */
+function lessPhpImport(fileManager, filename, currentDirectory, options) {
+    const parts = fileManager.extractUrlParts(filename);
+    const name = parts.rawPath + parts.filename;
+    const dirs = [fileManager.isPathAbsolute(filename) ? '' : currentDirectory].concat(options.paths || []);
+    const tried = [];
+    for (const dir of dirs) {
+        const joined = !dir ? name : dir.startsWith('#') ? dir.slice(1) + name : path.join(dir, name);
+        for (const candidate of [joined, joined + options.ext]) {
+            tried.push(candidate);
+            if (path.isAbsolute(candidate) && isFile(candidate)) {
+                return { contents: fs.readFileSync(candidate, 'utf8'), filename: candidate };
+            }
+        }
+    }
+    return { error: { type: 'File', message: `'${filename}' wasn't found. Tried - ${tried.join(',')}` } };
+}
+
+function isFile(p) {
+    try {
+        return fs.statSync(p).isFile();
+    } catch {
+        return false;
+    }
 }
 
 function plainError(e) {

@@ -25,19 +25,16 @@ export class ServerClient {
             stdio: ['pipe', 'pipe', 'pipe'],
             env: { ...process.env, RLDEV_LESS_STATS: '1', ...env }
         });
-        // less.js's own warnings ("less: ...", e.g. a data-uri file not
-        // found) are part of what the cases test, not news: only anything
-        // else the server prints goes on to our stderr.
-        let errBuffer = '';
+        // less.js's warnings (a data-uri file not found, a failed @plugin
+        // with its source lines) are part of what the cases test, not news:
+        // the server's stderr is kept and printed only if it dies.
+        this.stderrTail = '';
         this.child.stderr.setEncoding('utf8').on('data', chunk => {
-            errBuffer += chunk;
-            let nl;
-            while ((nl = errBuffer.indexOf('\n')) >= 0) {
-                const line = errBuffer.slice(0, nl);
-                errBuffer = errBuffer.slice(nl + 1);
-                if (!line.startsWith('less: ')) {
-                    process.stderr.write(`${line}\n`);
-                }
+            this.stderrTail = (this.stderrTail + chunk).slice(-8192);
+        });
+        this.child.on('exit', code => {
+            if (code !== 0 && code !== null) {
+                process.stderr.write(`less server exited with ${code}; its stderr ended with:\n${this.stderrTail}\n`);
             }
         });
         this.buffer = '';

@@ -37,8 +37,10 @@
 // a key of "prefixes" maps to that folder + the rest, normalized (the sole
 // candidate; the longest matching key wins); an absolute path is tried as is,
 // otherwise in the importing file's directory; then joined to each of "paths"
-// (normalized, even an absolute path, as less.js does). ".less" is appended
-// when less.js would (no extension). Unlike less.js's node file manager, the
+// (normalized, even an absolute path, as less.js does). In each folder an
+// import tries the path as written, then with ".less" appended, as
+// MediaWiki's less.php does (less.js would try only the path with ".less"
+// when it has no extension of its own, and only the path otherwise). Unlike less.js's node file manager, the
 // process working directory and node_modules are never searched. "binary" is true for raw reads
 // (data-uri(), image-size()), which less.js resolves against the entry
 // file's folder (rewriteUrls off), even from imported files.
@@ -502,7 +504,7 @@ class ProtocolFileManager extends less.AbstractFileManager {
         const candidates = [];
         for (const dir of dirs) {
             for (const namePrefix of options.prefixes || ['']) {
-                candidates.push(this.withExtension(joinCandidate(dir, parts.rawPath + namePrefix + parts.filename), options));
+                candidates.push(...this.withLessExtension(joinCandidate(dir, parts.rawPath + namePrefix + parts.filename), options));
             }
         }
         const refused = candidates.findIndex(c => path.isAbsolute(c) && hasDotSegments(c));
@@ -519,6 +521,18 @@ class ProtocolFileManager extends less.AbstractFileManager {
 
     withExtension(filename, options) {
         return options.ext ? this.tryAppendExtension(filename, options.ext) : filename;
+    }
+
+    /**
+     * The names to try in one folder, as MediaWiki's compiler (less.php's
+     * FileManager) tries them for an import: the path as written, then with
+     * ".less" appended, whatever extension it has (so "mediawiki.mixins"
+     * finds mediawiki.mixins.less, where less.js tries only the name as
+     * written). Raw reads (data-uri(), image-size()) get no extension.
+     */
+    withLessExtension(filename, options) {
+        if (!options.ext) { return [filename]; }
+        return [filename, filename + options.ext];
     }
 }
 
