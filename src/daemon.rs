@@ -98,6 +98,7 @@ pub fn run(
     let workers = Workers::start(compilers, store.clone(), built_sender(tx));
     let (engine, builds) = Engine::new(project.modules.clone());
     if let Some(s) = &mut serving {
+        s.live.files(store.clone());
         s.live.mounts(mounts(&project));
     }
     let located_root = located.root.clone();

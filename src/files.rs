@@ -90,6 +90,12 @@ pub struct FileStore {
     entries: RwLock<Entries>,
 }
 
+impl std::fmt::Debug for FileStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FileStore").finish_non_exhaustive()
+    }
+}
+
 impl FileStore {
     /// A store for one computation: nothing changes under it.
     pub fn new(source: Box<dyn Source>) -> FileStore {
@@ -108,6 +114,12 @@ impl FileStore {
             track_real_paths: true,
             ..FileStore::new(source)
         }
+    }
+
+    /// The entry for `path` if it was read already; never reads.
+    pub fn peek(&self, path: &str) -> Option<Entry> {
+        let entries = self.entries.read().expect("store lock");
+        entries.by_path.get(path).map(|slot| slot.entry.clone())
     }
 
     /// The entry for `path`, read from the source the first time it is asked for.

@@ -40,7 +40,6 @@ async fn a_client_that_falls_behind_gets_a_snapshot() {
     let state = AppState {
         snapshots: rx,
         hub: hub.clone(),
-        root: Arc::new(std::env::temp_dir()),
         host: Arc::from("127.0.0.1"),
     };
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();

@@ -8,6 +8,8 @@ use std::sync::Arc;
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use indexmap::IndexMap;
+use rldev::disk::DiskSource;
+use rldev::files::FileStore;
 use rldev::registry::{Entry, Registry, State};
 use rldev::server::live::{Parts, Rendered};
 use rldev::server::{AppState, Snapshot, app};
@@ -96,18 +98,28 @@ fn snapshot() -> Snapshot {
         registry: Arc::new(Registry { seq: 3, modules }),
         outputs: Arc::new(outputs),
         mounts: Arc::new(vec![("/extensions/T".into(), "".into())]),
+        files: None,
     }
 }
 
+/// The snapshot with a content store over `root` that has read every file
+/// some module depends on, as the daemon's has once it built them.
 fn state(root: &Path) -> AppState {
-    let (_tx, rx) = watch::channel(Arc::new(snapshot()));
+    let mut snap = snapshot();
+    let store = FileStore::new(Box::new(DiskSource::new(root)));
+    for entry in snap.registry.modules.values() {
+        for file in &entry.files {
+            store.get(file);
+        }
+    }
+    snap.files = Some(Arc::new(store));
+    let (_tx, rx) = watch::channel(Arc::new(snap));
     // The sender may go: handlers keep reading the last snapshot.
     std::mem::forget(_tx);
     let (hub, _) = broadcast::channel(8);
     AppState {
         snapshots: rx,
         hub,
-        root: Arc::new(root.to_path_buf()),
         host: Arc::from("127.0.0.1"),
     }
 }
@@ -390,15 +402,51 @@ async fn a_websocket_upgrade_from_a_foreign_origin_is_refused() {
     assert_eq!(a.status, StatusCode::FORBIDDEN);
 }
 
-/// A project root with one served image, a file outside it, and a symlink leaving it.
+/// A project root with one served image, a file outside it and a symlink to
+/// it that no module uses, and a used stylesheet that is a symlink to a file
+/// outside the root.
 fn asset_tree() -> (tempfile::TempDir, std::path::PathBuf) {
     let outer = tempfile::tempdir().unwrap();
     let root = outer.path().join("root");
     std::fs::create_dir_all(root.join("res")).unwrap();
     std::fs::write(root.join("res/i.svg"), "<svg/>").unwrap();
     std::fs::write(outer.path().join("secret.txt"), "secret").unwrap();
-    std::os::unix::fs::symlink(outer.path().join("secret.txt"), root.join("res/a.css")).unwrap();
+    std::os::unix::fs::symlink(outer.path().join("secret.txt"), root.join("res/leak.svg")).unwrap();
+    std::fs::create_dir_all(outer.path().join("shared")).unwrap();
+    std::fs::write(outer.path().join("shared/a.css"), ".shared{}").unwrap();
+    std::os::unix::fs::symlink(outer.path().join("shared/a.css"), root.join("res/a.css")).unwrap();
     (outer, root)
+}
+
+#[tokio::test]
+async fn a_file_a_module_depends_on_is_served_wherever_a_symlink_puts_it() {
+    let (_outer, root) = asset_tree();
+    let a = get_with(&root, "/extensions/T/res/a.css", &[]).await;
+    assert_eq!(a.status, StatusCode::OK);
+    assert_eq!(a.body, ".shared{}");
+}
+
+#[tokio::test]
+async fn assets_are_the_bytes_rldev_hashed_not_a_new_read() {
+    let (_outer, root) = asset_tree();
+    let state = state(&root);
+    // The file changes after rldev read it: until the daemon reads it again
+    // (and rebuilds), the bytes served are those its versions were made of.
+    std::fs::write(root.join("res/i.svg"), "<svg>new</svg>").unwrap();
+    let res = app(state)
+        .oneshot(
+            Request::builder()
+                .uri("/extensions/T/res/i.svg")
+                .header(header::HOST, "127.0.0.1:8080")
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    let body = axum::body::to_bytes(res.into_body(), usize::MAX)
+        .await
+        .unwrap();
+    assert_eq!(&body[..], b"<svg/>");
 }
 
 #[tokio::test]
@@ -426,7 +474,7 @@ async fn no_file_outside_the_root_is_served_whatever_the_encoding() {
         "/extensions/T/%252e%252e/secret.txt",
         "/extensions/T/..%5csecret.txt",
         "/extensions/T/res%2f..%2f..%2fsecret.txt",
-        "/extensions/T/res/a.css",
+        "/extensions/T/res/leak.svg",
         "/../secret.txt",
         "/secret.txt",
     ] {

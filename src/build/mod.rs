@@ -102,7 +102,7 @@ pub fn build(def: &ModuleDef, store: &FileStore, less: &mut dyn LessCompiler) ->
     let mut reader = Recorder::new(store);
     let (output, error, transient) = match &def.kind {
         ModuleKind::Unsupported(reason) => (Output::default(), Some(reason.clone()), None),
-        ModuleKind::File(m) => build_file_module(m, &mut reader, less),
+        ModuleKind::File(m) => build_file_module(&def.name, m, &mut reader, less),
     };
     Built {
         reads: reader.reads,
@@ -114,6 +114,7 @@ pub fn build(def: &ModuleDef, store: &FileStore, less: &mut dyn LessCompiler) ->
 }
 
 fn build_file_module(
+    name: &str,
     m: &FileModule,
     reader: &mut Recorder,
     less: &mut dyn LessCompiler,
@@ -154,7 +155,12 @@ fn build_file_module(
                 (PackageSource::Content(v), PackageKind::Script) => {
                     PackageOutput::Script(v.as_str().map_or_else(|| v.to_string(), str::to_string))
                 }
-                (PackageSource::Content(v), PackageKind::Data) => PackageOutput::Data(v.clone()),
+                (PackageSource::File(path), PackageKind::Text) => {
+                    PackageOutput::Data(Value::String(need(reader, &mut errors, path)))
+                }
+                (PackageSource::Content(v), PackageKind::Data | PackageKind::Text) => {
+                    PackageOutput::Data(v.clone())
+                }
             };
             built.push((f.name.clone(), value));
         }
@@ -167,7 +173,10 @@ fn build_file_module(
     if let Some(path) = &m.skip_function {
         out.skip_function = Some(need(reader, &mut errors, path));
     }
-    out.deprecated = m.deprecated.clone();
+    out.deprecated = m
+        .deprecated
+        .as_deref()
+        .map(|info| deprecation_warning(name, info));
     match messages(m, reader) {
         Ok(msgs) => out.messages = msgs,
         Err(e) => errors.push(e),
@@ -176,6 +185,18 @@ fn build_file_module(
     out.styles = styles.blocks;
     errors.extend(styles.error);
     (out, errors.into_iter().next(), styles.compiler_failure)
+}
+
+/// ResourceLoader's warning for a `deprecated` module, the definition's
+/// text (if any) on a line of its own.
+fn deprecation_warning(name: &str, info: &str) -> String {
+    let mut warning =
+        format!("This page is using the deprecated ResourceLoader module \"{name}\".");
+    if !info.is_empty() {
+        warning.push('\n');
+        warning.push_str(info);
+    }
+    warning
 }
 
 /// Reads a file the definition lists; a missing one is an error naming it.
@@ -187,7 +208,8 @@ fn need(reader: &mut Recorder, errors: &mut Vec<String>, path: &str) -> String {
 }
 
 /// Looks every message key up in the language files, first file first; a key
-/// found nowhere shows as `⧼key⧽`, as MediaWiki does.
+/// found nowhere is left out, as MediaWiki's message blobs leave it (so that
+/// `mw.message(key).exists()` is false and the client shows `⧼key⧽`).
 fn messages(m: &FileModule, reader: &mut Recorder) -> Result<IndexMap<String, String>, String> {
     let mut tables = Vec::new();
     for path in &m.message_files {
@@ -200,11 +222,11 @@ fn messages(m: &FileModule, reader: &mut Recorder) -> Result<IndexMap<String, St
     }
     Ok(m.messages
         .iter()
-        .map(|key| {
-            let found = tables
+        .filter_map(|key| {
+            tables
                 .iter()
-                .find_map(|t| t.get(key).and_then(Value::as_str).map(str::to_string));
-            (key.clone(), found.unwrap_or_else(|| format!("⧼{key}⧽")))
+                .find_map(|t| t.get(key).and_then(Value::as_str))
+                .map(|text| (key.clone(), text.to_string()))
         })
         .collect())
 }

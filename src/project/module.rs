@@ -74,7 +74,10 @@ pub struct PackageFile {
 #[serde(rename_all = "snake_case")]
 pub enum PackageKind {
     Script,
+    /// JSON: the file's value (a `.json` file, `"type": "data"`).
     Data,
+    /// The file's text as one string (`"type": "text"`, e.g. a template).
+    Text,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]

@@ -38,11 +38,14 @@ pub fn resolve(manifest: &Manifest, name: &str, info: &Value, s: &Settings) -> M
     for (k, v) in &manifest.file_module_paths {
         info.entry(k.clone()).or_insert_with(|| v.clone());
     }
-    let dependencies = sorted_unique(
+    let mut dependencies = sorted_unique(
         info.get("dependencies")
             .map(string_list)
             .unwrap_or_default(),
     );
+    if let Some(templates) = info.get("templates") {
+        template_dependencies(templates, &mut dependencies);
+    }
     let group = info
         .get("group")
         .and_then(Value::as_str)
@@ -246,8 +249,11 @@ fn package_files(
     v: &Value,
     config: &BTreeMap<String, Value>,
 ) -> Result<Vec<PackageFile>, String> {
-    let Value::Array(items) = v else {
-        return Err("packageFiles must be a list".into());
+    // A single entry may stand for the list, as ResourceLoader reads it.
+    let items = match v {
+        Value::Array(items) => items.as_slice(),
+        Value::String(_) => std::slice::from_ref(v),
+        _ => return Err("packageFiles must be a list".into()),
     };
     let mut out = Vec::new();
     for item in items {
@@ -278,6 +284,7 @@ fn package_files(
         match get("type").and_then(Value::as_str) {
             Some("data") => kind = PackageKind::Data,
             Some("script") => kind = PackageKind::Script,
+            Some("text") => kind = PackageKind::Text,
             Some(other) => return Err(format!("packageFiles entry {name}: unknown type {other}")),
             None => {}
         }
@@ -340,6 +347,25 @@ fn config_values(
         }
     }
     Ok(Value::Object(out))
+}
+
+/// What a module with `templates` depends on besides its own list, as
+/// ResourceLoader's FileModule appends it: `mediawiki.template`, then the
+/// compiler of each template's extension (`mediawiki.template.mustache`),
+/// except for `.html`.
+fn template_dependencies(templates: &Value, dependencies: &mut Vec<String>) {
+    dependencies.push("mediawiki.template".into());
+    let aliases: Vec<String> = match templates {
+        Value::Object(m) => m.keys().cloned().collect(),
+        v => string_list(v),
+    };
+    for alias in aliases {
+        let suffix = alias.rsplit('.').next().unwrap_or_default();
+        let compiler = format!("mediawiki.template.{suffix}");
+        if suffix != "html" && !dependencies.contains(&compiler) {
+            dependencies.push(compiler);
+        }
+    }
 }
 
 fn sorted_unique(mut v: Vec<String>) -> Vec<String> {

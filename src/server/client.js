@@ -619,7 +619,7 @@
       return;
     }
     if (m.state !== 'loading' && m.state !== 'registered') return; // failed or already here
-    if (deprecation) console.warn('[rldev] ' + name + ' is deprecated: ' + deprecation);
+    if (deprecation) console.warn(deprecation); // ResourceLoader's own text
     m.version = version; // what was delivered, not what was asked for
     m.script = script || null;
     m.style = style || null;

@@ -12,6 +12,7 @@ use serde_json::{Value, json};
 use tokio::sync::{broadcast, watch};
 
 use crate::build::{Built, Script};
+use crate::files::FileStore;
 use crate::registry::{Diff, Registry};
 use crate::version;
 
@@ -101,10 +102,6 @@ impl Rendered {
             parts,
         }
     }
-
-    pub fn is_plain_script(&self) -> bool {
-        self.plain_source.is_some()
-    }
 }
 
 /// The version encoding over a value's JSON: equal values, equal hashes.
@@ -129,6 +126,9 @@ pub struct Snapshot {
     pub outputs: Arc<HashMap<String, Vec<Arc<Rendered>>>>,
     /// URL folder -> project-relative folder, longest first (assets).
     pub mounts: Arc<Vec<(String, String)>>,
+    /// The daemon's content store: assets are served from the bytes rldev
+    /// hashed, never read again from a path (which a symlink could move).
+    pub files: Option<Arc<FileStore>>,
 }
 
 impl Snapshot {
@@ -257,6 +257,12 @@ impl Live {
         if list.len() > HISTORY {
             list.remove(0);
         }
+        self.dirty = true;
+    }
+
+    /// The content store whose bytes assets are served from.
+    pub fn files(&mut self, store: Arc<FileStore>) {
+        self.snapshot.files = Some(store);
         self.dirty = true;
     }
 

@@ -133,14 +133,21 @@ pub struct Plan {
     pub missing: Vec<String>,
     /// Requested modules in state `error`.
     pub errors: Vec<String>,
+    /// Requested modules of the `private` group, which ResourceLoader never
+    /// serves to a web request (a page embeds them).
+    pub private: Vec<String>,
 }
 
 pub fn plan(req: &Request, snap: &Snapshot) -> Plan {
     let mut versions = Vec::new();
     let mut missing = Vec::new();
     let mut errors = Vec::new();
+    let mut private = Vec::new();
     for name in &req.modules {
         match snap.registry.modules.get(name) {
+            Some(entry) if entry.group.as_deref() == Some("private") => {
+                private.push(name.clone());
+            }
             Some(entry) => {
                 versions.push(entry.version.as_str());
                 if entry.error.is_some() {
@@ -151,7 +158,7 @@ pub fn plan(req: &Request, snap: &Snapshot) -> Plan {
         }
     }
     let combined = version::combined(versions);
-    let faulty = !missing.is_empty() || !errors.is_empty();
+    let faulty = !missing.is_empty() || !errors.is_empty() || !private.is_empty();
     let etag = if faulty {
         format!("W/\"{combined}_with_errors\"")
     } else {
@@ -167,7 +174,31 @@ pub fn plan(req: &Request, snap: &Snapshot) -> Plan {
         caching,
         missing,
         errors,
+        private,
     }
+}
+
+/// ResourceLoader's refusal of private modules, first in the answer: a
+/// comment, and in a script answer the same text on the console.
+fn private_refusal(plan: &Plan, script: bool) -> String {
+    if plan.private.is_empty() {
+        return String::new();
+    }
+    let text = plan
+        .private
+        .iter()
+        .map(|name| format!("Cannot build private module \"{name}\""))
+        .collect::<Vec<_>>()
+        .join("\n\n");
+    let mut out = format!("/*\n{}\n*/\n", text.replace("*/", "* /"));
+    if script {
+        let _ = writeln!(
+            out,
+            "if (window.console && console.error) {{ console.error({}); }}",
+            json(&text)
+        );
+    }
+    out
 }
 
 /// Whether an `If-None-Match` value holds this ETag (exact match in the list, or `*`).
@@ -186,13 +217,21 @@ fn json<T: Serialize + ?Sized>(v: &T) -> String {
         .replace('&', "\\u0026")
 }
 
-/// The `mw.loader.impl(...)` line of one module, trailing empty parts dropped.
-fn impl_line(name: &str, r: &Rendered) -> String {
+/// The `mw.loader.impl(...)` line of one module, trailing empty parts dropped;
+/// with `only_script`, the script alone (as ResourceLoader answers
+/// `only=scripts` for a module whose script is a package bundle).
+fn impl_line(name: &str, r: &Rendered, only_script: bool) -> String {
     let mut parts: Vec<String> = vec![
         json(&format!("{name}@{}", r.version)),
         r.script.clone().unwrap_or_else(|| "null".into()),
     ];
     let empty = |s: &str| matches!(s, "null" | "{}" | "[]");
+    if only_script {
+        return format!(
+            "mw.loader.impl(function(){{return[{}];}});\n",
+            parts.join(",")
+        );
+    }
     parts.push(if r.styles.is_empty() {
         "{}".into()
     } else {
@@ -216,28 +255,36 @@ fn impl_line(name: &str, r: &Rendered) -> String {
 /// The JavaScript answer: one `impl` per built module in request order, the
 /// part hashes for live reload, then the states of missing and broken modules.
 pub fn script_body(req: &Request, snap: &Snapshot, plan: &Plan) -> String {
-    let mut out = String::new();
+    let mut out = private_refusal(plan, true);
     let mut parts = IndexMap::new();
     let mut states: IndexMap<&str, &str> = IndexMap::new();
     for name in &plan.missing {
         states.insert(name, "missing");
     }
     for name in &req.modules {
-        if plan.missing.contains(name) || plan.errors.contains(name) {
+        if plan.missing.contains(name) || plan.errors.contains(name) || plan.private.contains(name)
+        {
             continue;
         }
         let Some(r) = snap.current(name) else {
             continue;
         };
-        if req.only == Only::Scripts && r.is_plain_script() {
-            if let Some(src) = &r.plain_source {
-                out.push_str(src);
-                out.push('\n');
+        if req.only == Only::Scripts {
+            // The script alone: raw when it is plain JavaScript (or none),
+            // else the bundle in an `impl`; ready either way, as
+            // ResourceLoader marks every module of an only=scripts answer.
+            match (&r.plain_source, &r.script) {
+                (Some(src), _) => {
+                    out.push_str(src);
+                    out.push('\n');
+                }
+                (None, Some(_)) => out.push_str(&impl_line(name, r, true)),
+                (None, None) => {}
             }
             states.insert(name, "ready");
             continue;
         }
-        out.push_str(&impl_line(name, r));
+        out.push_str(&impl_line(name, r, false));
         parts.insert(name.as_str(), &r.parts);
     }
     if !parts.is_empty() {
@@ -277,7 +324,7 @@ pub fn script_body(req: &Request, snap: &Snapshot, plan: &Plan) -> String {
 /// The CSS answer (`only=styles`): each module's CSS, after a comment naming
 /// modules that could not be delivered.
 pub fn styles_body(req: &Request, snap: &Snapshot, plan: &Plan) -> String {
-    let mut out = String::new();
+    let mut out = private_refusal(plan, false);
     if !plan.missing.is_empty() || !plan.errors.is_empty() {
         let mut problems: IndexMap<&str, &str> = IndexMap::new();
         for n in &plan.missing {
@@ -293,7 +340,7 @@ pub fn styles_body(req: &Request, snap: &Snapshot, plan: &Plan) -> String {
         );
     }
     for name in &req.modules {
-        if plan.errors.contains(name) {
+        if plan.errors.contains(name) || plan.private.contains(name) {
             continue;
         }
         if let Some(r) = snap.current(name) {

@@ -2,7 +2,6 @@
 //! and the HTTP server on tokio.
 
 use std::net::TcpListener;
-use std::path::PathBuf;
 use std::sync::Arc;
 
 use tokio::sync::{broadcast, watch};
@@ -54,7 +53,6 @@ pub fn serve(
     let state = AppState {
         snapshots: snapshots_rx,
         hub: hub.clone(),
-        root: Arc::new(PathBuf::from(&located.root)),
         host: Arc::from(host.as_str()),
     };
     let serving = Serving {

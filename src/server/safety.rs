@@ -2,7 +2,6 @@
 //! rebinding, and the mapping from an asset URL to a file inside the root.
 
 use std::net::IpAddr;
-use std::path::{Path, PathBuf};
 
 /// Whether a `Host` header names this server: the bound host, `localhost`
 /// or a loopback address (any port: the socket already chose it).
@@ -101,22 +100,6 @@ pub fn asset_path(
         }
     }
     Err(Refused::NotFound)
-}
-
-/// The file for a project-relative path, refused if a symlink leads it out of the root.
-pub fn inside_root(root: &Path, rel: &str) -> Result<PathBuf, Refused> {
-    let root = root.canonicalize().map_err(|_| Refused::NotFound)?;
-    let file = root
-        .join(rel)
-        .canonicalize()
-        .map_err(|_| Refused::NotFound)?;
-    if !file.starts_with(&root) {
-        return Err(Refused::Forbidden);
-    }
-    if !file.is_file() {
-        return Err(Refused::NotFound);
-    }
-    Ok(file)
 }
 
 /// `%XX` decoding; `None` when the result is not UTF-8 or an escape is malformed.

@@ -1,0 +1,257 @@
+//! Rules of ResourceLoader's FileModule that rldev follows, each found by
+//! comparing rldev with MediaWiki 1.39's own load.php (see scripts/mw-compare).
+
+use rldev::build::{Built, PackageOutput, Script, build};
+use rldev::files::{FileStore, MemorySource};
+use rldev::less::Unavailable;
+use rldev::project::{Inputs, Project};
+use serde_json::Value;
+
+/// The project of one `extension.json` (with `files` beside it), each module built.
+fn built(manifest: &str, files: &[(&str, &str)]) -> Vec<(String, Vec<String>, Built)> {
+    let src = MemorySource::default();
+    src.insert("extension.json", manifest);
+    for (path, text) in files {
+        src.insert(path, *text);
+    }
+    let project = Project::load(&Inputs::Manifests(vec!["extension.json".into()]), &src).unwrap();
+    let store = FileStore::new(Box::new(src));
+    project
+        .modules
+        .iter()
+        .map(|def| {
+            let b = build(def, &store, &mut Unavailable("unused".into()));
+            (def.name.clone(), def.dependencies.clone(), b)
+        })
+        .collect()
+}
+
+#[test]
+fn package_files_may_be_one_string_and_text_entries_are_strings() {
+    let modules = built(
+        r#"{"ResourceModules": {
+            "one": {"packageFiles": "init.js"},
+            "text": {"packageFiles": ["init.js",
+                {"name": "card.mustache", "file": "card.mustache", "type": "text"}]}}}"#,
+        &[
+            ("init.js", "module.exports = 1;"),
+            ("card.mustache", "<div>{{x}}</div>\n"),
+        ],
+    );
+    let (_, _, one) = &modules[0];
+    assert_eq!(one.error, None);
+    let Script::Package { main, files } = &one.output.script else {
+        panic!("a package: {:?}", one.output.script);
+    };
+    assert_eq!(main, "init.js");
+    assert_eq!(files.len(), 1);
+    let (_, _, text) = &modules[1];
+    assert_eq!(text.error, None);
+    let Script::Package { files, .. } = &text.output.script else {
+        panic!("a package: {:?}", text.output.script);
+    };
+    assert_eq!(
+        files[1],
+        (
+            "card.mustache".to_string(),
+            PackageOutput::Data(Value::String("<div>{{x}}</div>\n".into()))
+        )
+    );
+}
+
+#[test]
+fn a_message_that_exists_nowhere_is_left_out_of_the_blob() {
+    let modules = built(
+        r#"{"MessagesDirs": {"T": ["i18n"]},
+            "ResourceModules": {"m": {"scripts": ["a.js"], "messages": ["t-here", "t-nowhere"]}}}"#,
+        &[("a.js", "1;"), ("i18n/en.json", r#"{"t-here": "Here"}"#)],
+    );
+    let (_, _, m) = &modules[0];
+    assert_eq!(m.error, None);
+    let keys: Vec<&str> = m.output.messages.keys().map(String::as_str).collect();
+    assert_eq!(keys, ["t-here"]);
+}
+
+#[test]
+fn templates_bring_the_template_modules_their_extensions_need() {
+    let modules = built(
+        r#"{"ResourceModules": {
+            "list": {"scripts": ["a.js"], "dependencies": ["z.other"],
+                     "templates": ["t/a.mustache", "t/b.html"]},
+            "map": {"scripts": ["a.js"], "templates": {"card.mustache": "t/a.mustache"}},
+            "none": {"scripts": ["a.js"], "dependencies": ["b", "a", "b"]}}}"#,
+        &[
+            ("a.js", "1;"),
+            ("t/a.mustache", "<p></p>"),
+            ("t/b.html", "<p></p>"),
+        ],
+    );
+    let deps = |i: usize| modules[i].1.clone();
+    assert_eq!(
+        deps(0),
+        [
+            "z.other",
+            "mediawiki.template",
+            "mediawiki.template.mustache"
+        ]
+    );
+    assert_eq!(
+        deps(1),
+        ["mediawiki.template", "mediawiki.template.mustache"]
+    );
+    assert_eq!(deps(2), ["a", "b"]);
+}
+
+#[test]
+fn a_deprecated_module_warns_in_resourceloaders_words() {
+    let modules = built(
+        r#"{"ResourceModules": {
+            "old": {"scripts": ["a.js"], "deprecated": "Use new instead."},
+            "older": {"scripts": ["a.js"], "deprecated": true}}}"#,
+        &[("a.js", "1;")],
+    );
+    assert_eq!(
+        modules[0].2.output.deprecated.as_deref(),
+        Some("This page is using the deprecated ResourceLoader module \"old\".\nUse new instead.")
+    );
+    assert_eq!(
+        modules[1].2.output.deprecated.as_deref(),
+        Some("This page is using the deprecated ResourceLoader module \"older\".")
+    );
+}
+
+mod served {
+    //! What load.php and the startup module answer, on a hand-made snapshot.
+
+    use std::collections::HashMap;
+    use std::sync::Arc;
+
+    use indexmap::IndexMap;
+    use rldev::registry::{Entry, Registry, State};
+    use rldev::server::Snapshot;
+    use rldev::server::live::Rendered;
+    use rldev::server::load::{Request, plan, script_body, styles_body};
+    use rldev::server::startup::{page_html, register_entries};
+    use serde_json::json;
+
+    fn entry(deps: &[&str], group: Option<&str>) -> Entry {
+        Entry {
+            version: "VVVVVVVV".into(),
+            dependencies: deps.iter().map(|d| d.to_string()).collect(),
+            group: group.map(str::to_string),
+            state: State::Ready,
+            error: None,
+            files: Vec::new(),
+        }
+    }
+
+    /// `base`; `mid` needs base; `top` needs base and mid (base is implied);
+    /// `pkg` is a package with CSS and messages; `priv` is private;
+    /// `nojs` is of the noscript group.
+    fn snapshot() -> Snapshot {
+        let mut modules = IndexMap::new();
+        modules.insert("base".to_string(), entry(&[], None));
+        modules.insert("mid".to_string(), entry(&["base"], None));
+        modules.insert(
+            "top".to_string(),
+            entry(&["base", "mid", "elsewhere"], None),
+        );
+        modules.insert("pkg".to_string(), entry(&[], None));
+        modules.insert("priv".to_string(), entry(&[], Some("private")));
+        modules.insert("nojs".to_string(), entry(&[], Some("noscript")));
+        let mut outputs = HashMap::new();
+        for name in modules.keys() {
+            let pkg = name == "pkg";
+            let r = Rendered {
+                version: "VVVVVVVV".into(),
+                script: Some(if pkg {
+                    r#"{"main":"a.js","files":{"a.js":function(require,module,exports){x();}}}"#
+                        .into()
+                } else {
+                    format!("function($,jQuery,require,module){{{name}();}}")
+                }),
+                plain_source: (!pkg).then(|| format!("{name}();")),
+                styles: vec![format!(".{name}{{color:red}}")],
+                messages: IndexMap::from([("m".to_string(), "M".to_string())]),
+                ..Rendered::default()
+            };
+            outputs.insert(name.clone(), vec![Arc::new(r)]);
+        }
+        Snapshot {
+            ready: true,
+            registry: Arc::new(Registry { seq: 1, modules }),
+            outputs: Arc::new(outputs),
+            ..Snapshot::default()
+        }
+    }
+
+    fn load(query: &[(&str, &str)]) -> String {
+        let snap = snapshot();
+        let req = Request::from_query(query.iter().copied());
+        let p = plan(&req, &snap);
+        if query.contains(&("only", "styles")) {
+            styles_body(&req, &snap, &p)
+        } else {
+            script_body(&req, &snap, &p)
+        }
+    }
+
+    #[test]
+    fn only_scripts_carries_the_script_alone() {
+        let body = load(&[("modules", "pkg|base"), ("only", "scripts")]);
+        assert!(
+            body.contains(r#"mw.loader.impl(function(){return["pkg@VVVVVVVV",{"main":"a.js""#),
+            "{body}"
+        );
+        assert!(body.contains("base();\n"), "{body}");
+        assert!(!body.contains("color:red"), "{body}");
+        assert!(!body.contains("\"M\""), "{body}");
+        assert!(
+            body.contains(r#"mw.loader.state({"pkg":"ready","base":"ready"});"#),
+            "{body}"
+        );
+    }
+
+    #[test]
+    fn a_private_module_is_refused_as_resourceloader_refuses_it() {
+        let body = load(&[("modules", "priv|base")]);
+        assert!(
+            body.starts_with("/*\nCannot build private module \"priv\"\n*/\n"),
+            "{body}"
+        );
+        assert!(
+            body.contains("console.error(\"Cannot build private module \\\"priv\\\"\")"),
+            "{body}"
+        );
+        assert!(!body.contains("priv();"), "{body}");
+        assert!(body.contains("base@VVVVVVVV"), "{body}");
+        let css = load(&[("modules", "priv"), ("only", "styles")]);
+        assert_eq!(css, "/*\nCannot build private module \"priv\"\n*/\n");
+        let snap = snapshot();
+        let req = Request::from_query([("modules", "priv"), ("version", "x")]);
+        assert_eq!(plan(&req, &snap).caching.header(), "no-store");
+    }
+
+    #[test]
+    fn startup_leaves_out_noscript_modules_and_implied_dependencies() {
+        let entries = register_entries(&snapshot());
+        let names: Vec<&str> = entries.iter().map(|e| e[0].as_str().unwrap()).collect();
+        assert_eq!(names, ["base", "mid", "top", "pkg", "priv"]);
+        // top: base comes with mid (index 1); an unknown name stays a name.
+        assert_eq!(entries[2], json!(["top", "VVVVVVVV", [1, "elsewhere"]]));
+        assert_eq!(entries[1], json!(["mid", "VVVVVVVV", [0]]));
+    }
+
+    #[test]
+    fn the_page_links_noscript_styles_and_skips_private_modules() {
+        let html = page_html(&snapshot(), &[]);
+        assert!(
+            html.contains("<link rel=\"stylesheet\" href=\"/load?modules=nojs&amp;only=styles\">"),
+            "{html}"
+        );
+        assert!(
+            html.contains(r#"mw.loader.load(["base","mid","top","pkg"]);"#),
+            "{html}"
+        );
+    }
+}
