@@ -25,6 +25,10 @@ pub enum Command {
         /// Print the registry as JSON.
         #[arg(long)]
         json: bool,
+        /// A MediaWiki core folder (its Less import path, Codex tokens and
+        /// messages); overrides rldev.toml's `core`.
+        #[arg(long, env = "MW_INSTALL_PATH", value_name = "PATH")]
+        core: Option<PathBuf>,
     },
     /// Print the registry once ready, then one diff per settled batch of file changes; runs until interrupted.
     Watch {
@@ -33,6 +37,10 @@ pub enum Command {
         /// Print NDJSON events (`ready`, then `diff`).
         #[arg(long)]
         json: bool,
+        /// A MediaWiki core folder (its Less import path, Codex tokens and
+        /// messages); overrides rldev.toml's `core`.
+        #[arg(long, env = "MW_INSTALL_PATH", value_name = "PATH")]
+        core: Option<PathBuf>,
     },
     /// Everything `watch` does, plus the development server (HTTP and WebSocket).
     Serve {
@@ -47,5 +55,9 @@ pub enum Command {
         /// Print NDJSON events (`ready` with the URL, then `diff`).
         #[arg(long)]
         json: bool,
+        /// A MediaWiki core folder (its Less import path, Codex tokens and
+        /// messages); overrides rldev.toml's `core`.
+        #[arg(long, env = "MW_INSTALL_PATH", value_name = "PATH")]
+        core: Option<PathBuf>,
     },
 }

@@ -34,7 +34,8 @@ pub fn compile_cache_dir() -> Option<PathBuf> {
 /// With a cache folder, compiles whose inputs are unchanged are replayed from it.
 pub fn compute_registry(located: &Located, cache_dir: Option<&Path>) -> Result<Registry, Fatal> {
     let source = DiskSource::new(&located.root);
-    let project = Project::load(&located.inputs, &source).map_err(|e| Fatal(e.to_string()))?;
+    let project = Project::load_with_core(&located.inputs, located.core.as_deref(), &source)
+        .map_err(|e| Fatal(e.to_string()))?;
     let store = FileStore::new(Box::new(source));
     let mut compilers = less_compilers(&located.root, count_less(&project), cache_dir);
     // The engine from scratch: every module built once, against one content store.

@@ -72,7 +72,8 @@ pub struct Serving {
 /// `rldev watch`: prints the registry once ready, then a diff per settled batch; runs until killed.
 pub fn watch(located: Located, json: bool) -> Result<i32, Fatal> {
     let source = DiskSource::new(&located.root);
-    let project = Project::load(&located.inputs, &source).map_err(|e| Fatal(e.to_string()))?;
+    let project = Project::load_with_core(&located.inputs, located.core.as_deref(), &source)
+        .map_err(|e| Fatal(e.to_string()))?;
     run(located, project, json, None)
 }
 
@@ -312,7 +313,11 @@ impl Daemon {
             .cloned();
         if let Some(file) = definition_changed {
             let source = DiskSource::new(root);
-            match Project::load(&self.located.inputs, &source) {
+            match Project::load_with_core(
+                &self.located.inputs,
+                self.located.core.as_deref(),
+                &source,
+            ) {
                 Ok(project) => {
                     let more = self.engine.project(project.modules.clone(), &file);
                     out.diff.then(more.diff);

@@ -32,6 +32,10 @@ impl Source for DiskSource {
         std::fs::read(abs).ok()
     }
 
+    fn relative(&self, abs: &Path) -> Option<String> {
+        Some(paths::relative_to(&self.root, abs))
+    }
+
     fn real_path(&self, path: &str) -> Option<String> {
         Some(paths::relative_to(
             &self.real_root,
@@ -66,6 +70,21 @@ pub fn real_path(abs: &Path) -> PathBuf {
 pub struct Located {
     pub root: PathBuf,
     pub inputs: Inputs,
+    /// `--core`: a MediaWiki core folder, project-relative (overrides
+    /// rldev.toml's `core`).
+    pub core: Option<String>,
+}
+
+impl Located {
+    /// Names MediaWiki core's folder (as given on the command line).
+    pub fn set_core(&mut self, core: &Path) -> Result<(), String> {
+        let abs = std::path::absolute(core).map_err(|e| format!("{}: {e}", core.display()))?;
+        if !abs.is_dir() {
+            return Err(format!("--core {}: no such folder", core.display()));
+        }
+        self.core = Some(paths::relative_to(&self.root, &abs));
+        Ok(())
+    }
 }
 
 /// Turns command-line paths (manifests, folders holding one, or an
@@ -117,6 +136,7 @@ pub fn locate(args: &[PathBuf]) -> Result<Located, String> {
             Ok(Located {
                 root,
                 inputs: Inputs::Config(rel),
+                core: None,
             })
         }
         ([], [_, ..]) => {
@@ -128,6 +148,7 @@ pub fn locate(args: &[PathBuf]) -> Result<Located, String> {
             Ok(Located {
                 root,
                 inputs: Inputs::Manifests(rels),
+                core: None,
             })
         }
         _ => Err("give either one rldev.toml or manifests, not both".into()),

@@ -21,6 +21,12 @@ use sha1::{Digest, Sha1};
 pub trait Source: Send + Sync {
     fn read(&self, path: &str) -> Option<Vec<u8>>;
 
+    /// An absolute path as a project-relative one (with `../` segments when
+    /// it lies outside the root); `None` when the source has no such paths.
+    fn relative(&self, _abs: &std::path::Path) -> Option<String> {
+        None
+    }
+
     /// Where `path` really is, as a path relative to the real root folder
     /// (symlinks resolved; for a path that does not exist, its nearest
     /// existing ancestor resolved and the rest appended). `None` when the

@@ -5,6 +5,18 @@ use rldev::cli::{Cli, Command};
 use rldev::commands::{self, EXIT_USAGE};
 use rldev::disk;
 
+/// The project of the command-line paths, with `--core` (or `MW_INSTALL_PATH`).
+fn locate(
+    paths: &[std::path::PathBuf],
+    core: &Option<std::path::PathBuf>,
+) -> Result<disk::Located, commands::Fatal> {
+    let mut located = disk::locate(paths).map_err(commands::Fatal)?;
+    if let Some(core) = core {
+        located.set_core(core).map_err(commands::Fatal)?;
+    }
+    Ok(located)
+}
+
 fn main() {
     let cli = match Cli::try_parse() {
         Ok(c) => c,
@@ -22,19 +34,19 @@ fn main() {
         )
         .init();
     let result = match &cli.command {
-        Command::Hashes { paths, json } => disk::locate(paths)
-            .map_err(commands::Fatal)
-            .and_then(|located| commands::hashes(&located, *json)),
-        Command::Watch { paths, json } => disk::locate(paths)
-            .map_err(commands::Fatal)
-            .and_then(|located| rldev::daemon::watch(located, *json)),
+        Command::Hashes { paths, json, core } => {
+            locate(paths, core).and_then(|located| commands::hashes(&located, *json))
+        }
+        Command::Watch { paths, json, core } => {
+            locate(paths, core).and_then(|located| rldev::daemon::watch(located, *json))
+        }
         Command::Serve {
             paths,
             host,
             port,
             json,
-        } => disk::locate(paths)
-            .map_err(commands::Fatal)
+            core,
+        } => locate(paths, core)
             .and_then(|located| rldev::server::run::serve(located, host.clone(), *port, *json)),
     };
     match result {

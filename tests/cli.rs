@@ -230,3 +230,97 @@ fn the_sample_project_builds_except_its_php_modules() {
         "{theme:?}"
     );
 }
+
+/// A MediaWiki core folder of the shape rldev reads, and an extension beside
+/// it (under `ext/`) that imports `mediawiki.mixins` as extensions do and
+/// uses a core message.
+fn core_and_extension() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    common::write(
+        root,
+        "core/resources/src/mediawiki.less/mediawiki.mixins.less",
+        ".mixin-clearfix() { clear: both; }\n",
+    );
+    common::write(
+        root,
+        "core/languages/i18n/en.json",
+        r#"{"unknown-error": "Unknown error."}"#,
+    );
+    common::write(
+        root,
+        "ext/extension.json",
+        r#"{"name": "C", "ResourceModules": {"ext.c": {
+            "styles": ["c.less"], "messages": ["unknown-error"]}}}"#,
+    );
+    common::write(
+        root,
+        "ext/c.less",
+        "@import 'mediawiki.mixins';\n.c { .mixin-clearfix(); }\n",
+    );
+    dir
+}
+
+fn module_json(out: &Output) -> serde_json::Value {
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    v["modules"]["ext.c"].clone()
+}
+
+#[test]
+fn core_given_by_flag_toml_or_environment_provides_imports_and_messages() {
+    let dir = core_and_extension();
+    let root = dir.path();
+    // Without core: the import is not found.
+    let out = rldev(&root.join("ext"), &["hashes", ".", "--json"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    let m = module_json(&out);
+    assert!(
+        m["error"].as_str().unwrap().contains("mediawiki.mixins"),
+        "{m}"
+    );
+
+    let out = rldev(
+        &root.join("ext"),
+        &["hashes", ".", "--json", "--core", "../core"],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let m = module_json(&out);
+    let files: Vec<&str> = m["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f.as_str().unwrap())
+        .collect();
+    assert!(
+        files.contains(&"../core/resources/src/mediawiki.less/mediawiki.mixins.less"),
+        "{files:?}"
+    );
+    assert!(
+        files.contains(&"../core/languages/i18n/en.json"),
+        "{files:?}"
+    );
+    let by_flag = m["version"].clone();
+
+    // The same from rldev.toml, with an absolute path, and from MW_INSTALL_PATH.
+    let toml = format!(
+        "manifests = [\".\"]\ncore = \"{}\"\n",
+        root.join("core").display()
+    );
+    common::write(&root.join("ext"), "rldev.toml", &toml);
+    let out = rldev(&root.join("ext"), &["hashes", "--json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(module_json(&out)["version"], by_flag);
+    std::fs::remove_file(root.join("ext/rldev.toml")).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_rldev"))
+        .args(["hashes", ".", "--json"])
+        .current_dir(root.join("ext"))
+        .env("MW_INSTALL_PATH", root.join("core"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(module_json(&out)["version"], by_flag);
+
+    let out = rldev(&root.join("ext"), &["hashes", ".", "--core", "nowhere"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("--core nowhere: no such folder"));
+}

@@ -14,6 +14,9 @@ pub struct Config {
     pub manifests: Vec<String>,
     pub skin: Option<String>,
     pub language: Option<String>,
+    /// A MediaWiki core folder (a git checkout or Debian's tree): its Less
+    /// import path, Codex design tokens and `languages/i18n` messages.
+    pub core: Option<String>,
     #[serde(default)]
     pub less: LessConfig,
     #[serde(default)]

@@ -51,6 +51,16 @@ pub struct Project {
 
 impl Project {
     pub fn load(inputs: &Inputs, source: &dyn Source) -> Result<Project, ProjectError> {
+        Project::load_with_core(inputs, None, source)
+    }
+
+    /// As [`Project::load`], with MediaWiki core's folder given from outside
+    /// (project-relative; it wins over rldev.toml's `core`).
+    pub fn load_with_core(
+        inputs: &Inputs,
+        core: Option<&str>,
+        source: &dyn Source,
+    ) -> Result<Project, ProjectError> {
         let mut definition_files = Vec::new();
         let (config, manifest_paths) = match inputs {
             Inputs::Config(path) => {
@@ -64,7 +74,7 @@ impl Project {
                 let manifests = config
                     .manifests
                     .iter()
-                    .map(|m| paths::join(dir, m))
+                    .map(|m| config_path(dir, m, source))
                     .collect();
                 (config, manifests)
             }
@@ -77,7 +87,25 @@ impl Project {
             manifests.push(Manifest::parse(&file, &bytes)?);
         }
         let language = config.language.clone().unwrap_or_else(|| "en".into());
-        let modules = resolve_modules(&config, &manifests, &language);
+        let config_dir = match inputs {
+            Inputs::Config(path) => paths::parent(path),
+            Inputs::Manifests(_) => "",
+        };
+        // Paths in rldev.toml: relative to its folder, or absolute.
+        let mut config = config;
+        for p in &mut config.less.import_paths {
+            *p = config_path(config_dir, p, source);
+        }
+        for folder in config.less.prefixes.values_mut() {
+            *folder = config_path(config_dir, folder, source);
+        }
+        let core = core.map(str::to_string).or_else(|| {
+            config
+                .core
+                .as_deref()
+                .map(|c| config_path(config_dir, c, source))
+        });
+        let modules = resolve_modules(&config, &manifests, &language, core.as_deref());
         Ok(Project {
             config,
             definition_files,
@@ -86,6 +114,17 @@ impl Project {
             language,
         })
     }
+}
+
+/// A path written in rldev.toml (in the folder `dir`): relative to it, or
+/// absolute.
+fn config_path(dir: &str, path: &str, source: &dyn Source) -> String {
+    if std::path::Path::new(path).is_absolute()
+        && let Some(rel) = source.relative(std::path::Path::new(path))
+    {
+        return rel;
+    }
+    paths::join(dir, path)
 }
 
 /// A manifest path is the file itself, or a folder holding `extension.json` or `skin.json`.
@@ -108,19 +147,36 @@ fn find_manifest(path: &str, source: &dyn Source) -> Result<(String, Vec<u8>), P
     })
 }
 
-fn resolve_modules(config: &Config, manifests: &[Manifest], language: &str) -> Vec<ModuleDef> {
+/// Where MediaWiki core keeps what every module's build may use, relative
+/// to its folder: the Less import folders load.php adds after a skin's
+/// (`mediawiki.mixins`, `mediawiki.skin.variables.less` defaults; the Codex
+/// design tokens of MediaWiki ≥ 1.41) and the message folder.
+const CORE_LESS_IMPORT_PATHS: &[&str] = &[
+    "resources/src/mediawiki.less",
+    "resources/lib/codex-design-tokens",
+];
+const CORE_MESSAGES_DIR: &str = "languages/i18n";
+
+fn resolve_modules(
+    config: &Config,
+    manifests: &[Manifest],
+    language: &str,
+    core: Option<&str>,
+) -> Vec<ModuleDef> {
     let skin = config.skin.as_deref();
     let languages: Vec<&str> = if language == "en" {
         vec!["en"]
     } else {
         vec![language, "en"]
     };
+    let core_messages = core.map(|c| paths::join(c, CORE_MESSAGES_DIR));
     let message_files: Vec<String> = languages
         .iter()
         .flat_map(|lang| {
             manifests
                 .iter()
                 .flat_map(|m| m.messages_dirs.iter())
+                .chain(core_messages.iter())
                 .map(move |d| paths::join(d, &format!("{lang}.json")))
         })
         .collect();
@@ -141,6 +197,9 @@ fn resolve_modules(config: &Config, manifests: &[Manifest], language: &str) -> V
         .cloned()
         .collect();
     import_paths.extend(config.less.import_paths.iter().map(|p| paths::normalize(p)));
+    if let Some(core) = core {
+        import_paths.extend(CORE_LESS_IMPORT_PATHS.iter().map(|p| paths::join(core, p)));
+    }
     let prefixes: Vec<(String, String)> = config
         .less
         .prefixes

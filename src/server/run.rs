@@ -24,7 +24,8 @@ pub fn serve(
     json: bool,
 ) -> Result<i32, Fatal> {
     let source = DiskSource::new(&located.root);
-    let project = Project::load(&located.inputs, &source).map_err(|e| Fatal(e.to_string()))?;
+    let project = Project::load_with_core(&located.inputs, located.core.as_deref(), &source)
+        .map_err(|e| Fatal(e.to_string()))?;
     let host = host
         .or_else(|| project.config.server.host.clone())
         .unwrap_or_else(|| DEFAULT_HOST.to_string());
