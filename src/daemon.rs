@@ -397,6 +397,10 @@ impl Daemon {
 
 /// URL folder -> project-relative folder of every file module (where assets are served from).
 fn mounts(project: &Project) -> Vec<(String, String)> {
+    let core = project
+        .core
+        .as_ref()
+        .map(|c| ("/resources".to_string(), crate::paths::join(c, "resources")));
     project
         .modules
         .iter()
@@ -406,5 +410,6 @@ fn mounts(project: &Project) -> Vec<(String, String)> {
             }
             crate::project::ModuleKind::Unsupported(_) => None,
         })
+        .chain(core)
         .collect()
 }

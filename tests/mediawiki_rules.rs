@@ -73,6 +73,25 @@ fn a_message_that_exists_nowhere_is_left_out_of_the_blob() {
 }
 
 #[test]
+fn messages_get_the_whitespace_fixes_of_mediawikis_message_cache() {
+    let modules = built(
+        r#"{"MessagesDirs": {"T": ["i18n"]},
+            "ResourceModules": {"m": {"scripts": ["a.js"], "messages": ["t-sep"]}}}"#,
+        &[
+            ("a.js", "1;"),
+            (
+                "i18n/en.json",
+                r#"{"t-sep": ",&#32;a&nbsp;b&#160;c&shy;d"}"#,
+            ),
+        ],
+    );
+    assert_eq!(
+        modules[0].2.output.messages["t-sep"],
+        ", a\u{a0}b\u{a0}c\u{ad}d"
+    );
+}
+
+#[test]
 fn templates_bring_the_template_modules_their_extensions_need() {
     let modules = built(
         r#"{"ResourceModules": {

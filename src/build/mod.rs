@@ -15,7 +15,8 @@ use serde_json::Value;
 
 use crate::files::{ContentHash, FileStore};
 use crate::less::LessCompiler;
-use crate::project::{FileModule, ModuleDef, ModuleKind, PackageKind, PackageSource};
+use crate::project::skin::less_message;
+use crate::project::{FileModule, Logo, ModuleDef, ModuleKind, PackageKind, PackageSource};
 pub use reader::Recorder;
 pub use styles::MediaBlock;
 
@@ -177,13 +178,32 @@ fn build_file_module(
         .deprecated
         .as_deref()
         .map(|info| deprecation_warning(name, info));
-    match messages(m, reader) {
-        Ok(msgs) => out.messages = msgs,
-        Err(e) => errors.push(e),
-    }
-    let styles = styles::build_styles(m, reader, less);
+    let tables = match message_tables(m, reader) {
+        Ok(t) => t,
+        Err(e) => {
+            errors.push(e);
+            Vec::new()
+        }
+    };
+    out.messages = messages(&m.messages, &tables);
+    let styles = if m.less_messages.is_empty() {
+        styles::build_styles(m, reader, less)
+    } else {
+        // LessVarFileModule: each message as `@msg-<key>`, `⧼key⧽` when missing.
+        let mut with_messages = m.clone();
+        for key in &m.less_messages {
+            let text = lookup(&tables, key).unwrap_or_else(|| format!("⧼{key}⧽"));
+            with_messages
+                .less_vars
+                .insert(format!("msg-{key}"), less_message(&text));
+        }
+        styles::build_styles(&with_messages, reader, less)
+    };
     out.styles = styles.blocks;
     errors.extend(styles.error);
+    if let Some(logo) = &m.logo {
+        logo_rule(logo, reader, &mut out.styles);
+    }
     (out, errors.into_iter().next(), styles.compiler_failure)
 }
 
@@ -207,10 +227,11 @@ fn need(reader: &mut Recorder, errors: &mut Vec<String>, path: &str) -> String {
     })
 }
 
-/// Looks every message key up in the language files, first file first; a key
-/// found nowhere is left out, as MediaWiki's message blobs leave it (so that
-/// `mw.message(key).exists()` is false and the client shows `⧼key⧽`).
-fn messages(m: &FileModule, reader: &mut Recorder) -> Result<IndexMap<String, String>, String> {
+/// The module's language files that exist, parsed, in lookup order.
+fn message_tables(
+    m: &FileModule,
+    reader: &mut Recorder,
+) -> Result<Vec<serde_json::Map<String, Value>>, String> {
     let mut tables = Vec::new();
     for path in &m.message_files {
         if let Some(source) = reader.read_text(path) {
@@ -220,15 +241,54 @@ fn messages(m: &FileModule, reader: &mut Recorder) -> Result<IndexMap<String, St
             }
         }
     }
-    Ok(m.messages
+    Ok(tables)
+}
+
+/// A message's text: the first language file that has it, with the
+/// whitespace entities MediaWiki's MessageCache replaces replaced.
+fn lookup(tables: &[serde_json::Map<String, Value>], key: &str) -> Option<String> {
+    let text = tables
         .iter()
-        .filter_map(|key| {
-            tables
-                .iter()
-                .find_map(|t| t.get(key).and_then(Value::as_str))
-                .map(|text| (key.clone(), text.to_string()))
-        })
-        .collect())
+        .find_map(|t| t.get(key).and_then(Value::as_str))?;
+    Some(
+        text.replace("&#32;", " ")
+            .replace("&nbsp;", "\u{00A0}")
+            .replace("&#160;", "\u{00A0}")
+            .replace("&shy;", "\u{00AD}"),
+    )
+}
+
+/// Looks every message key up in the language files, first file first; a key
+/// found nowhere is left out, as MediaWiki's message blobs leave it (so that
+/// `mw.message(key).exists()` is false and the client shows `⧼key⧽`).
+fn messages(
+    keys: &[String],
+    tables: &[serde_json::Map<String, Value>],
+) -> IndexMap<String, String> {
+    keys.iter()
+        .filter_map(|key| lookup(tables, key).map(|text| (key.clone(), text)))
+        .collect()
+}
+
+/// SkinModule's logo rule, after the module's other `all` CSS: the logo's
+/// URL carries the first 5 hex digits of its MD5, as MediaWiki's
+/// `transformResourcePath` writes it (no hash when the file is missing).
+fn logo_rule(logo: &Logo, reader: &mut Recorder, blocks: &mut Vec<MediaBlock>) {
+    let url = match reader.read(&logo.path) {
+        Some(bytes) => format!("{}?{}", logo.url, remap::short_md5(&bytes)),
+        None => logo.url.clone(),
+    };
+    let rule = format!(".mw-wiki-logo {{ background-image: url({url}); }}");
+    match blocks.iter_mut().find(|b| b.media == "all") {
+        Some(b) => {
+            b.css.push('\n');
+            b.css.push_str(&rule);
+        }
+        None => blocks.push(MediaBlock {
+            media: "all".into(),
+            css: rule,
+        }),
+    }
 }
 
 fn parse_json(path: &str, source: &str) -> Result<Value, String> {

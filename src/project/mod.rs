@@ -4,6 +4,7 @@ pub mod config;
 pub mod manifest;
 pub mod module;
 pub mod resolve;
+pub mod skin;
 
 use std::collections::BTreeMap;
 
@@ -47,6 +48,8 @@ pub struct Project {
     /// In registration order; a name registered twice keeps the later definition.
     pub modules: Vec<ModuleDef>,
     pub language: String,
+    /// MediaWiki core's folder, project-relative, when given.
+    pub core: Option<String>,
 }
 
 impl Project {
@@ -112,6 +115,7 @@ impl Project {
             manifests,
             modules,
             language,
+            core,
         })
     }
 }
@@ -150,12 +154,20 @@ fn find_manifest(path: &str, source: &dyn Source) -> Result<(String, Vec<u8>), P
 /// Where MediaWiki core keeps what every module's build may use, relative
 /// to its folder: the Less import folders load.php adds after a skin's
 /// (`mediawiki.mixins`, `mediawiki.skin.variables.less` defaults; the Codex
-/// design tokens of MediaWiki ≥ 1.41) and the message folder.
+/// design tokens of MediaWiki ≥ 1.41) and the message folders.
 const CORE_LESS_IMPORT_PATHS: &[&str] = &[
     "resources/src/mediawiki.less",
     "resources/lib/codex-design-tokens",
 ];
-const CORE_MESSAGES_DIR: &str = "languages/i18n";
+/// Core's message folders, as LocalisationCache lists them.
+const CORE_MESSAGES_DIRS: &[&str] = &[
+    "languages/i18n",
+    "languages/i18n/exif",
+    "includes/api/i18n",
+    "includes/Rest/i18n",
+    "resources/lib/ooui/i18n",
+    "includes/libs/ParamValidator/i18n",
+];
 
 fn resolve_modules(
     config: &Config,
@@ -169,7 +181,10 @@ fn resolve_modules(
     } else {
         vec![language, "en"]
     };
-    let core_messages = core.map(|c| paths::join(c, CORE_MESSAGES_DIR));
+    let core_messages: Vec<String> = core
+        .into_iter()
+        .flat_map(|c| CORE_MESSAGES_DIRS.iter().map(move |d| paths::join(c, d)))
+        .collect();
     let message_files: Vec<String> = languages
         .iter()
         .flat_map(|lang| {
@@ -231,6 +246,7 @@ fn resolve_modules(
                 less_prefixes: &prefixes,
                 less_vars: config.modules.get(name).map(|s| &s.less_vars),
                 injected_skin_styles: injected,
+                core,
             };
             let def = resolve::resolve(m, name, info, &settings);
             match modules.iter_mut().find(|d| d.name == def.name) {

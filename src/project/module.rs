@@ -49,7 +49,20 @@ pub struct FileModule {
     pub less_import_paths: Vec<String>,
     /// Less import prefixes -> project-relative folders.
     pub less_prefixes: Vec<(String, String)>,
+    /// Message keys given to the stylesheets as Less variables `@msg-<key>`
+    /// (LessVarFileModule's `lessMessages`).
+    pub less_messages: Vec<String>,
+    /// SkinModule's `logo` feature: the logo whose `.mw-wiki-logo` rule
+    /// ends the module's CSS.
+    pub logo: Option<Logo>,
     pub deprecated: Option<String>,
+}
+
+/// A logo image: the file (project-relative) and the URL it is served at.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Logo {
+    pub path: String,
+    pub url: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]

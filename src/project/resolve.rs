@@ -6,6 +6,7 @@ use serde_json::{Map, Value};
 
 use super::manifest::{Manifest, string_list};
 use super::module::*;
+use super::skin::{Skin, TOC_LESS_MESSAGES};
 use crate::paths;
 
 /// What every module of a project shares when it is resolved.
@@ -20,6 +21,8 @@ pub struct Settings<'a> {
     pub less_vars: Option<&'a BTreeMap<String, String>>,
     /// `ResourceModuleSkinStyles` of the chosen skin that name this module.
     pub injected_skin_styles: Vec<(&'a Manifest, &'a str, &'a Value)>,
+    /// MediaWiki core's folder, when known (project-relative).
+    pub core: Option<&'a str>,
 }
 
 /// The classes that are plain file modules.
@@ -27,7 +30,18 @@ const FILE_MODULE_CLASSES: &[&str] = &[
     "MediaWiki\\ResourceLoader\\FileModule",
     "ResourceLoaderFileModule",
     "FileModule",
+    "MediaWiki\\ResourceLoader\\LessVarFileModule",
+    "ResourceLoaderLessVarFileModule",
 ];
+
+/// Core's SkinModule (a file module with `features`, see `skin.rs`).
+const SKIN_MODULE_CLASSES: &[&str] = &[
+    "MediaWiki\\ResourceLoader\\SkinModule",
+    "ResourceLoaderSkinModule",
+];
+
+/// The logo a wiki gets from MediaWiki's installer (`$wgLogos['1x']`).
+const DEFAULT_LOGO: &str = "resources/assets/change-your-logo.svg";
 
 pub fn resolve(manifest: &Manifest, name: &str, info: &Value, s: &Settings) -> ModuleDef {
     let mut info = match info {
@@ -116,8 +130,11 @@ fn file_module(
     info: &Map<String, Value>,
     s: &Settings,
 ) -> Result<FileModule, String> {
-    if let Some(class) = info.get("class").and_then(Value::as_str)
+    let class = info.get("class").and_then(Value::as_str);
+    let skin_module = class.is_some_and(|c| SKIN_MODULE_CLASSES.contains(&c));
+    if let Some(class) = class
         && !FILE_MODULE_CLASSES.contains(&class)
+        && !skin_module
     {
         return Err(format!(
             "class {class} needs PHP; rldev builds only file modules"
@@ -163,6 +180,42 @@ fn file_module(
         }
     }
     styles.extend(skin_styles);
+    let mut less_messages: Vec<String> = info
+        .get("lessMessages")
+        .map(string_list)
+        .unwrap_or_default();
+    let mut deprecated = match info.get("deprecated") {
+        Some(Value::String(m)) => Some(m.clone()),
+        Some(Value::Bool(true)) => Some(String::new()),
+        _ => None,
+    };
+    let mut logo = None;
+    let mut less_vars = s.less_vars.cloned().unwrap_or_default();
+    if skin_module {
+        let core = s.core.ok_or(
+            "a SkinModule needs MediaWiki core for its features: give --core PATH or core in rldev.toml",
+        )?;
+        let skin = Skin::of(info)?;
+        styles = skin.styles(core, styles);
+        if skin.has("toc") {
+            less_messages.extend(TOC_LESS_MESSAGES.iter().map(|m| m.to_string()));
+        }
+        // SkinModule's Less variables: with no wordmark among the logos
+        // (as the installer configures them), only `logo-enabled`, false.
+        // less.php writes PHP's false as an empty value, which less.js cannot
+        // parse; core's stylesheets only compare it with 1, so `false`
+        // gives the same CSS.
+        less_vars.insert("logo-enabled".into(), "false".into());
+        if skin.has("logo") {
+            logo = Some(Logo {
+                path: paths::join(core, DEFAULT_LOGO),
+                url: format!("/{DEFAULT_LOGO}"),
+            });
+        }
+        if skin.deprecated.is_some() {
+            deprecated = skin.deprecated;
+        }
+    }
 
     let package_files = match info.get("packageFiles") {
         Some(v) => {
@@ -185,15 +238,10 @@ fn file_module(
         None => Vec::new(),
     };
     let messages = sorted_unique(info.get("messages").map(string_list).unwrap_or_default());
-    let message_files = if messages.is_empty() {
+    let message_files = if messages.is_empty() && less_messages.is_empty() {
         Vec::new()
     } else {
         s.message_files.to_vec()
-    };
-    let deprecated = match info.get("deprecated") {
-        Some(Value::String(m)) => Some(m.clone()),
-        Some(Value::Bool(true)) => Some(String::new()),
-        _ => None,
     };
     Ok(FileModule {
         local_base: base.local.clone(),
@@ -208,9 +256,11 @@ fn file_module(
             .get("skipFunction")
             .and_then(Value::as_str)
             .map(|p| base.path(p)),
-        less_vars: s.less_vars.cloned().unwrap_or_default(),
+        less_vars,
         less_import_paths: s.less_import_paths.to_vec(),
         less_prefixes: s.less_prefixes.to_vec(),
+        less_messages,
+        logo,
         deprecated,
     })
 }
