@@ -274,3 +274,45 @@ mod served {
         );
     }
 }
+
+#[test]
+fn styles_of_a_right_to_left_language_are_flipped_unless_noflip() {
+    use rldev::disk::DiskSource;
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    let write = |p: &str, t: &str| std::fs::write(root.join(p), t).unwrap();
+    write(
+        "extension.json",
+        r#"{"ResourceModules": {"r.a": {"styles": ["a.less"]},
+            "r.n": {"styles": ["b.css"], "noflip": true}}}"#,
+    );
+    write(
+        "a.less",
+        ".a { float: left; margin: 1px 2px 3px 4px; background: url(arrow-ltr.svg); }\n\
+         /* @noflip */ .keep { left: 0; }\n",
+    );
+    write("b.css", ".b { text-align: left; }\n");
+    write("arrow-ltr.svg", "<svg/>");
+    write("arrow-rtl.svg", "<svg id='r'/>");
+    write("rldev.toml", "manifests = [\".\"]\nlanguage = \"he\"\n");
+    let source = DiskSource::new(root);
+    let project = Project::load(&Inputs::Config("rldev.toml".into()), &source).unwrap();
+    let store = FileStore::new(Box::new(DiskSource::new(root)));
+    let mut compilers = rldev::commands::less_compilers(root, 1, None);
+    let css = |i: usize, less: &mut dyn rldev::less::LessCompiler| {
+        let b = build(&project.modules[i], &store, less);
+        assert_eq!(b.error, None);
+        b.output
+            .styles
+            .iter()
+            .map(|s| s.css.clone())
+            .collect::<String>()
+    };
+    let a = css(0, compilers[0].as_mut());
+    assert!(a.contains("float:right"), "{a}");
+    assert!(a.contains("margin:1px 4px 3px 2px"), "{a}");
+    assert!(a.contains("url(/arrow-rtl.svg?"), "{a}");
+    assert!(a.contains(".keep{left:0}"), "{a}");
+    let n = css(1, compilers[0].as_mut());
+    assert!(n.contains("text-align:left"), "{n}");
+}

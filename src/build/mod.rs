@@ -7,8 +7,6 @@ pub mod pool;
 pub mod reader;
 pub mod remap;
 pub mod styles;
-pub mod svg;
-pub mod xml;
 
 use std::collections::BTreeMap;
 

@@ -96,6 +96,16 @@ fn build_one(
     } else {
         source
     };
+    // As ResourceLoader: flipped after compiling, before URLs are remapped.
+    let css = if module.flip {
+        less.flip(&css, &style.path)
+            .map_err(|e| match e.transient {
+                true => StyleError::Compiler(e.to_string()),
+                false => StyleError::Module(e.to_string()),
+            })?
+    } else {
+        css
+    };
     let base = RemapBase {
         local_dir: paths::parent(&style.path),
         remote_dir: paths::parent(&style.url),

@@ -59,6 +59,20 @@ impl fmt::Display for LessError {
 pub trait LessCompiler: Send {
     fn compile(&mut self, job: &LessJob, files: &mut dyn FileLookup) -> Result<String, LessError>;
 
+    /// CSS made right-to-left (CSSJanus, as ResourceLoader flips the styles
+    /// of an rtl language); `path` names the stylesheet in errors.
+    fn flip(&mut self, css: &str, path: &str) -> Result<String, LessError> {
+        let _ = css;
+        Err(LessError {
+            file: Some(path.to_string()),
+            line: None,
+            column: None,
+            message: "this compiler cannot make CSS right-to-left".into(),
+            internal: true,
+            transient: false,
+        })
+    }
+
     /// Nothing to compile for a while: release what can be restarted on demand.
     fn idle(&mut self) {}
 
@@ -76,6 +90,17 @@ impl LessCompiler for Unavailable {
     fn compile(&mut self, job: &LessJob, _: &mut dyn FileLookup) -> Result<String, LessError> {
         Err(LessError {
             file: Some(job.path.to_string()),
+            line: None,
+            column: None,
+            message: self.0.clone(),
+            internal: true,
+            transient: false,
+        })
+    }
+
+    fn flip(&mut self, _: &str, path: &str) -> Result<String, LessError> {
+        Err(LessError {
+            file: Some(path.to_string()),
             line: None,
             column: None,
             message: self.0.clone(),

@@ -140,11 +140,9 @@ impl NodeLess {
         }
     }
 
-    fn converse(
-        &mut self,
-        job: &LessJob,
-        files: &mut dyn FileLookup,
-    ) -> Result<Result<String, LessError>, Broken> {
+    /// Starts the process if it is not running (at most once per START_RETRY
+    /// after a failed start).
+    fn ensure_started(&mut self) -> Result<(), Broken> {
         if self.process.is_none() {
             if let Some((why, when)) = &self.start_failure
                 && when.elapsed() < START_RETRY
@@ -162,6 +160,29 @@ impl NodeLess {
                 }
             }
         }
+        Ok(())
+    }
+
+    /// One flip conversation (see `flip()` in server.mjs).
+    fn converse_flip(&mut self, css: &str) -> Result<Result<String, String>, Broken> {
+        self.ensure_started()?;
+        self.next_id += 1;
+        let p = self.process.as_mut().expect("started above");
+        send(p, &json!({"op": "flip", "id": self.next_id, "css": css}))?;
+        let m = read_message(p)?;
+        match (m.op.as_str(), m.css, m.error) {
+            ("done", _, Some(e)) => Ok(Err(e.message)),
+            ("done", Some(css), None) => Ok(Ok(css)),
+            (other, _, _) => Err(Broken(format!("unexpected message {other:?} from less.js"))),
+        }
+    }
+
+    fn converse(
+        &mut self,
+        job: &LessJob,
+        files: &mut dyn FileLookup,
+    ) -> Result<Result<String, LessError>, Broken> {
+        self.ensure_started()?;
         self.next_id += 1;
         let id = self.next_id;
         let abs = |p: &str| {
@@ -265,6 +286,40 @@ impl LessCompiler for NodeLess {
 
     fn cache(&self) -> Option<&dyn CompileCache> {
         self.cache.as_deref()
+    }
+
+    fn flip(&mut self, css: &str, path: &str) -> Result<String, LessError> {
+        let mut last = String::new();
+        for _ in 0..2 {
+            match self.converse_flip(css) {
+                Ok(Ok(css)) => return Ok(css),
+                Ok(Err(message)) => {
+                    return Err(LessError {
+                        file: Some(path.to_string()),
+                        line: None,
+                        column: None,
+                        message: format!("CSSJanus failed: {message}"),
+                        internal: false,
+                        transient: false,
+                    });
+                }
+                Err(Broken(why)) => {
+                    self.process = None;
+                    last = why;
+                    if self.start_failure.is_some() {
+                        break;
+                    }
+                }
+            }
+        }
+        Err(LessError {
+            file: Some(path.to_string()),
+            line: None,
+            column: None,
+            message: format!("less.js failed: {last}"),
+            internal: true,
+            transient: true,
+        })
     }
 
     fn compile(&mut self, job: &LessJob, files: &mut dyn FileLookup) -> Result<String, LessError> {

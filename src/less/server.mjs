@@ -33,6 +33,9 @@
 //   A request that is not valid JSON or not a compile gets a "done" with an
 //   error (id null when unknown). When stdin closes, the process exits 0.
 //
+//   rldev: {"op":"flip","id":8,"css":"..."}   CSS for a right-to-left language
+//   node:  {"op":"done","id":8,"css":"...","error":null}   (see flip())
+//
 // Candidates follow less.js's node file manager: an import path starting with
 // a key of "prefixes" maps to that folder + the rest, normalized (the sole
 // candidate; the longest matching key wins); an absolute path is tried as is,
@@ -83,6 +86,7 @@ import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
 
 const { less, lessRequire, defaultFunc } = await loadLess();
+const cssjanus = lessRequire('cssjanus');
 const Node = less.tree.Node;
 const cacheEnabled = process.env.RLDEV_LESS_CACHE !== '0';
 const debugEnabled = process.env.RLDEV_LESS_DEBUG === '1';
@@ -1707,6 +1711,10 @@ function handleLine(line) {
         return;
     }
     const id = req && req.id !== undefined ? req.id : null;
+    if (req && req.op === 'flip') {
+        send(flip(id, req.css));
+        return;
+    }
     if (!req || req.op !== 'compile') {
         send({ op: 'done', id, css: null, error: errorInfo(new Error(`unexpected op ${JSON.stringify(req && req.op)}`)) });
         return;
@@ -1722,6 +1730,23 @@ function handleLine(line) {
         done.stats = result.stats;
     }
     send(done);
+}
+
+/**
+ * Right-to-left CSS, as ResourceLoader makes it for an rtl language: CSSJanus
+ * (Wikimedia's; the PHP port MediaWiki runs gives the same), with "ltr" and
+ * "rtl" swapped in URLs and "left"/"right" left alone there, honouring
+ * `/* @noflip *\/`.
+ */
+function flip(id, css) {
+    if (typeof css !== 'string') {
+        return { op: 'done', id, css: null, error: errorInfo(new Error('"css" must be a string')) };
+    }
+    try {
+        return { op: 'done', id, css: cssjanus.transform(css, { transformDirInUrl: true, transformEdgeInUrl: false }), error: null };
+    } catch (e) {
+        return { op: 'done', id, css: null, error: errorInfo(e) };
+    }
 }
 
 function redirectConsoleToStderr() {

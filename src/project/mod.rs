@@ -169,6 +169,21 @@ const CORE_MESSAGES_DIRS: &[&str] = &[
     "includes/libs/ParamValidator/i18n",
 ];
 
+/// Languages written right to left: those whose language file sets `$rtl`
+/// in MediaWiki 1.39 (languages/messages/Messages*.php), and those that fall
+/// back to one of them (`aeb`, `ks`, `skr`, `ug`).
+const RTL_LANGUAGES: &[&str] = &[
+    "aeb", "aeb-arab", "ar", "arc", "arq", "ary", "arz", "azb", "bcc", "bgn", "bqi", "ckb", "dv",
+    "en-rtl", "fa", "glk", "he", "khw", "kk-arab", "kk-cn", "ks", "ks-arab", "ku-arab", "lki",
+    "lrc", "luz", "ms-arab", "mzn", "nqo", "pnb", "ps", "sd", "sdh", "skr", "skr-arab", "ug",
+    "ug-arab", "ur", "yi",
+];
+
+/// Whether `language` is written right to left.
+pub fn is_rtl(language: &str) -> bool {
+    RTL_LANGUAGES.contains(&language.to_ascii_lowercase().as_str())
+}
+
 fn resolve_modules(
     config: &Config,
     manifests: &[Manifest],
@@ -247,6 +262,7 @@ fn resolve_modules(
                 less_vars: config.modules.get(name).map(|s| &s.less_vars),
                 injected_skin_styles: injected,
                 core,
+                rtl: is_rtl(language),
             };
             let def = resolve::resolve(m, name, info, &settings);
             match modules.iter_mut().find(|d| d.name == def.name) {

@@ -55,6 +55,8 @@ pub struct FileModule {
     /// SkinModule's `logo` feature: the logo whose `.mw-wiki-logo` rule
     /// ends the module's CSS.
     pub logo: Option<Logo>,
+    /// Styles made right-to-left (an rtl language, and no `noflip`).
+    pub flip: bool,
     pub deprecated: Option<String>,
 }
 

@@ -23,6 +23,8 @@ pub struct Settings<'a> {
     pub injected_skin_styles: Vec<(&'a Manifest, &'a str, &'a Value)>,
     /// MediaWiki core's folder, when known (project-relative).
     pub core: Option<&'a str>,
+    /// The language is written right to left: styles are flipped.
+    pub rtl: bool,
 }
 
 /// The classes that are plain file modules.
@@ -261,6 +263,7 @@ fn file_module(
         less_prefixes: s.less_prefixes.to_vec(),
         less_messages,
         logo,
+        flip: s.rtl && !info.get("noflip").and_then(Value::as_bool).unwrap_or(false),
         deprecated,
     })
 }
