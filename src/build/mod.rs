@@ -7,6 +7,8 @@ pub mod pool;
 pub mod reader;
 pub mod remap;
 pub mod styles;
+pub mod svg;
+pub mod xml;
 
 use std::collections::BTreeMap;
 
