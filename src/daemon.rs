@@ -18,6 +18,7 @@ use crate::project::Project;
 use crate::registry::Diff;
 use crate::report::Printer;
 use crate::server::Live;
+use crate::server::contexts::Contexts;
 use crate::watch::{Notice, Watcher};
 
 /// Everything the loop reacts to.
@@ -101,6 +102,18 @@ pub fn run(
     if let Some(s) = &mut serving {
         s.live.files(store.clone());
         s.live.mounts(mounts(&project));
+        // Other request contexts (`/load?lang=…`) get a compiler of their
+        // own, started on first use.
+        let compiler = less_compilers(&located.root, 1, compile_cache_dir().as_deref())
+            .pop()
+            .expect("at least one compiler");
+        s.live.contexts(Arc::new(Contexts::new(
+            located.clone(),
+            store.clone(),
+            project.config.skin.clone(),
+            project.language.clone(),
+            compiler,
+        )));
     }
     let located_root = located.root.clone();
     let mut d = Daemon {

@@ -268,3 +268,61 @@ async fn a_foreign_origin_cannot_open_the_websocket() {
     );
     assert!(tokio_tungstenite::connect_async(ok).await.is_ok());
 }
+
+/// `/load` for another language, skin or direction than rldev.toml's is built
+/// on demand, and stays exact: an edit is in the next answer.
+#[test]
+fn load_answers_other_contexts_built_on_demand() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    let write = |p: &str, t: &str| {
+        if let Some(parent) = root.join(p).parent() {
+            std::fs::create_dir_all(parent).unwrap();
+        }
+        std::fs::write(root.join(p), t).unwrap();
+    };
+    write(
+        "skin.json",
+        r#"{"name": "S", "ValidSkinNames": {"s": "S"},
+            "MessagesDirs": {"S": ["i18n"]},
+            "ResourceModules": {"m": {"styles": ["a.less"], "messages": ["hi"],
+              "skinStyles": {"other": ["other.css"]}}}}"#,
+    );
+    write("a.less", ".a { float: left; }\n");
+    write("other.css", ".o { color: red; }\n");
+    write("i18n/en.json", r#"{"hi": "Hello"}"#);
+    write("i18n/de.json", r#"{"hi": "Hallo"}"#);
+    let cache = tempfile::tempdir().unwrap();
+    let server = Server::start(root, &["skin.json"], 0, cache.path(), WAIT);
+    let css = |q: &str| server.get(&format!("/load?modules=m&only=styles{q}"));
+    assert!(css("").contains("float:left"), "{}", css(""));
+    assert!(
+        css("&lang=he").contains("float:right"),
+        "{}",
+        css("&lang=he")
+    );
+    assert!(css("&lang=he&dir=ltr").contains("float:left"));
+    assert!(css("&dir=rtl").contains("float:right"));
+    assert!(
+        css("&skin=other").contains(".o{color:red}"),
+        "{}",
+        css("&skin=other")
+    );
+    assert!(!css("").contains(".o{"));
+    let js = server.get("/load?modules=m&lang=de");
+    assert!(js.contains("\"hi\":\"Hallo\""), "{js}");
+
+    write("a.less", ".a { float: left; margin-left: 3px; }\n");
+    let deadline = std::time::Instant::now() + WAIT;
+    loop {
+        let now = css("&lang=he");
+        if now.contains("margin-right:3px") {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the edit never showed: {now}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}

@@ -98,7 +98,7 @@ fn snapshot() -> Snapshot {
         registry: Arc::new(Registry { seq: 3, modules }),
         outputs: Arc::new(outputs),
         mounts: Arc::new(vec![("/extensions/T".into(), "".into())]),
-        files: None,
+        ..Snapshot::default()
     }
 }
 

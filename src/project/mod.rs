@@ -30,6 +30,16 @@ pub enum ProjectError {
     Unreadable { path: String },
 }
 
+/// The request context of ResourceLoader (`skin=`, `lang=`, `dir=`) where it
+/// differs from rldev.toml's; the default is rldev.toml's own.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
+pub struct Context {
+    pub skin: Option<String>,
+    pub language: Option<String>,
+    /// `dir=`: written right to left or not, whatever the language.
+    pub rtl: Option<bool>,
+}
+
 /// What to load, relative to the project root.
 #[derive(Debug, Clone)]
 pub enum Inputs {
@@ -64,6 +74,17 @@ impl Project {
         core: Option<&str>,
         source: &dyn Source,
     ) -> Result<Project, ProjectError> {
+        Project::load_in(inputs, core, &Context::default(), source)
+    }
+
+    /// As [`Project::load_with_core`], its modules resolved for `context`
+    /// instead of rldev.toml's skin and language.
+    pub fn load_in(
+        inputs: &Inputs,
+        core: Option<&str>,
+        context: &Context,
+        source: &dyn Source,
+    ) -> Result<Project, ProjectError> {
         let mut definition_files = Vec::new();
         let (config, manifest_paths) = match inputs {
             Inputs::Config(path) => {
@@ -89,13 +110,21 @@ impl Project {
             definition_files.push(file.clone());
             manifests.push(Manifest::parse(&file, &bytes)?);
         }
-        let language = config.language.clone().unwrap_or_else(|| "en".into());
+        let mut config = config;
+        if let Some(skin) = &context.skin {
+            config.skin = Some(skin.clone());
+        }
+        let language = context
+            .language
+            .clone()
+            .or_else(|| config.language.clone())
+            .unwrap_or_else(|| "en".into());
+        let rtl = context.rtl.unwrap_or_else(|| is_rtl(&language));
         let config_dir = match inputs {
             Inputs::Config(path) => paths::parent(path),
             Inputs::Manifests(_) => "",
         };
         // Paths in rldev.toml: relative to its folder, or absolute.
-        let mut config = config;
         for p in &mut config.less.import_paths {
             *p = config_path(config_dir, p, source);
         }
@@ -108,7 +137,7 @@ impl Project {
                 .as_deref()
                 .map(|c| config_path(config_dir, c, source))
         });
-        let modules = resolve_modules(&config, &manifests, &language, core.as_deref());
+        let modules = resolve_modules(&config, &manifests, &language, rtl, core.as_deref());
         Ok(Project {
             config,
             definition_files,
@@ -188,6 +217,7 @@ fn resolve_modules(
     config: &Config,
     manifests: &[Manifest],
     language: &str,
+    rtl: bool,
     core: Option<&str>,
 ) -> Vec<ModuleDef> {
     let skin = config.skin.as_deref();
@@ -262,7 +292,7 @@ fn resolve_modules(
                 less_vars: config.modules.get(name).map(|s| &s.less_vars),
                 injected_skin_styles: injected,
                 core,
-                rtl: is_rtl(language),
+                rtl,
             };
             let def = resolve::resolve(m, name, info, &settings);
             match modules.iter_mut().find(|d| d.name == def.name) {

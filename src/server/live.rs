@@ -11,6 +11,7 @@ use serde::Serialize;
 use serde_json::{Value, json};
 use tokio::sync::{broadcast, watch};
 
+use super::contexts::Contexts;
 use crate::build::{Built, Script};
 use crate::files::FileStore;
 use crate::registry::{Diff, Registry};
@@ -129,6 +130,8 @@ pub struct Snapshot {
     /// The daemon's content store: assets are served from the bytes rldev
     /// hashed, never read again from a path (which a symlink could move).
     pub files: Option<Arc<FileStore>>,
+    /// Builds for other request contexts than rldev.toml's.
+    pub contexts: Option<Arc<Contexts>>,
 }
 
 impl Snapshot {
@@ -257,6 +260,12 @@ impl Live {
         if list.len() > HISTORY {
             list.remove(0);
         }
+        self.dirty = true;
+    }
+
+    /// The builder of other request contexts.
+    pub fn contexts(&mut self, contexts: Arc<Contexts>) {
+        self.snapshot.contexts = Some(contexts);
         self.dirty = true;
     }
 

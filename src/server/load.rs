@@ -7,6 +7,7 @@ use indexmap::IndexMap;
 use serde::Serialize;
 
 use super::live::{Rendered, Snapshot};
+use crate::project::Context;
 use crate::version;
 
 /// Expands a packed `modules=` value (RESOURCELOADER.md §4.2, expandModuleNames).
@@ -74,6 +75,8 @@ pub struct Request {
     /// `Some` (even empty) when the request is versioned.
     pub version: Option<String>,
     pub debug: bool,
+    /// `lang=`, `skin=`, `dir=` (what is not given is rldev.toml's).
+    pub context: Context,
 }
 
 impl Request {
@@ -84,6 +87,7 @@ impl Request {
             only: Only::All,
             version: None,
             debug: false,
+            context: Context::default(),
         };
         for (key, value) in pairs {
             match key {
@@ -97,6 +101,13 @@ impl Request {
                 }
                 "version" => r.version = Some(value.to_string()),
                 "debug" => r.debug = matches!(value, "true" | "1" | "2"),
+                "lang" if !value.is_empty() => r.context.language = Some(value.to_string()),
+                "skin" if !value.is_empty() => r.context.skin = Some(value.to_string()),
+                "dir" => match value {
+                    "rtl" => r.context.rtl = Some(true),
+                    "ltr" => r.context.rtl = Some(false),
+                    _ => {}
+                },
                 _ => {}
             }
         }

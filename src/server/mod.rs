@@ -1,6 +1,7 @@
 //! The HTTP server of `rldev serve`: routes, caching headers, safety checks.
 //! Handlers read immutable [`Snapshot`]s that the daemon loop publishes.
 
+pub mod contexts;
 pub mod live;
 pub mod load;
 pub mod run;
@@ -152,6 +153,33 @@ async fn load(
                 .all(|m| !s.registry.modules.contains_key(m) || s.current(m).is_some())
         })
         .await;
+    // Another context than rldev.toml's (`lang=`, `skin=`, `dir=`): built
+    // on demand, exact as the registry is.
+    let snap = match &snap.contexts {
+        Some(contexts) if contexts.is_other(&req.context) => {
+            let contexts = contexts.clone();
+            let (context, names) = (req.context.clone(), req.modules.clone());
+            let built = tokio::task::spawn_blocking(move || contexts.snapshot(&context, &names))
+                .await
+                .map_err(|e| e.to_string())
+                .and_then(|r| r);
+            match built {
+                Ok(other) => Arc::new(other),
+                Err(e) => {
+                    return (
+                        StatusCode::INTERNAL_SERVER_ERROR,
+                        no_store(),
+                        format!(
+                            "/* rldev: cannot build for this context: {} */\n",
+                            e.replace("*/", "* /")
+                        ),
+                    )
+                        .into_response();
+                }
+            }
+        }
+        _ => snap,
+    };
     let plan = load::plan(&req, &snap);
     let mut head = HeaderMap::new();
     let content_type = if req.only == Only::Styles {
