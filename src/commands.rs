@@ -62,7 +62,7 @@ fn count_less(project: &Project) -> usize {
         .iter()
         .filter(|m| match &m.kind {
             ModuleKind::File(f) => f.styles.iter().any(|s| s.path.ends_with(".less")),
-            ModuleKind::Unsupported(_) => false,
+            ModuleKind::Image(_) | ModuleKind::Unsupported(_) => false,
         })
         .count()
 }

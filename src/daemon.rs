@@ -421,7 +421,9 @@ fn mounts(project: &Project) -> Vec<(String, String)> {
             crate::project::ModuleKind::File(f) => {
                 Some((f.remote_base.clone(), f.local_base.clone()))
             }
-            crate::project::ModuleKind::Unsupported(_) => None,
+            crate::project::ModuleKind::Image(_) | crate::project::ModuleKind::Unsupported(_) => {
+                None
+            }
         })
         .chain(core)
         .collect()

@@ -8,7 +8,11 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-use rldev::build::svg;
+use rldev::build::{Built, build, svg};
+use rldev::disk::DiskSource;
+use rldev::files::FileStore;
+use rldev::less::Unavailable;
+use rldev::project::{Context, Inputs, Project};
 use serde_json::Value;
 
 const MEDIAWIKI: &str = "/usr/share/mediawiki";
@@ -102,5 +106,181 @@ fn svgs_are_recoloured_as_mediawiki_does() {
         "{} of {checked} differ:\n{}",
         failures.len(),
         failures.join("\n")
+    );
+}
+
+/// The fixture extension's folder, its modules and the contexts each is
+/// compared in: `expected/<module>.<lang>.css` is MediaWiki 1.39's answer to
+/// `load.php?modules=<module>&only=styles&skin=vector&lang=<lang>` with the
+/// extension installed (`scripts/mw-wiki start --extensions none --skins
+/// Vector,MonoBook --extra-extension tests/image_module/ImageFixtures`).
+const FIXTURES: &str = "tests/image_module";
+const EXPECTED: &[(&str, &str)] = &[
+    ("ext.imageFixtures.prefix", "en"),
+    ("ext.imageFixtures.prefix", "he"),
+    ("ext.imageFixtures.skins", "en"),
+    ("ext.imageFixtures.selector", "en"),
+    ("ext.imageFixtures.ooui", "en"),
+    ("ext.imageFixtures.ooui", "he"),
+    ("ext.imageFixtures.iconPack", "en"),
+];
+
+/// The fixture project for skin `vector` and `lang`, with MediaWiki core
+/// when it is installed.
+fn fixture_project(lang: &str) -> (PathBuf, Project) {
+    let root = std::env::current_dir().unwrap().join(FIXTURES);
+    let core = Path::new(MEDIAWIKI)
+        .join("resources")
+        .is_dir()
+        .then(|| rldev::paths::relative_to(&root, Path::new(MEDIAWIKI)));
+    let context = Context {
+        skin: Some("vector".into()),
+        language: Some(lang.into()),
+        rtl: None,
+    };
+    let project = Project::load_in(
+        &Inputs::Manifests(vec!["ImageFixtures".into()]),
+        core.as_deref(),
+        &context,
+        &DiskSource::new(&root),
+    )
+    .unwrap();
+    (root, project)
+}
+
+fn build_module(root: &Path, project: &Project, name: &str) -> Built {
+    let def = project.modules.iter().find(|d| d.name == name).unwrap();
+    let store = FileStore::new(Box::new(DiskSource::new(root)));
+    build(
+        def,
+        &store,
+        &mut Unavailable("image modules compile no Less".into()),
+    )
+}
+
+/// load.php URLs and rldev's `/load` ones named alike, versions left out
+/// (each side hashes its own way).
+fn without_versions(css: &str) -> String {
+    let css = css.replace("url(/w/load.php?", "url(/load?");
+    let mut out = String::new();
+    let mut rest = css.as_str();
+    while let Some(at) = rest.find("&version=") {
+        out.push_str(&rest[..at]);
+        out.push_str("&version=V");
+        let after = &rest[at + "&version=".len()..];
+        let end = after
+            .find(|c: char| !(c.is_ascii_alphanumeric() || c == '-' || c == '_'))
+            .unwrap_or(after.len());
+        rest = &after[end..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// rldev's CSS for each fixture module equals MediaWiki's, but for the
+/// version in `/load` URLs; the icon pack only with MediaWiki core here.
+#[test]
+fn fixture_modules_give_mediawikis_css() {
+    let mut failures = Vec::new();
+    for (module, lang) in EXPECTED {
+        let (root, project) = fixture_project(lang);
+        let built = build_module(&root, &project, module);
+        if module.ends_with("iconPack") && !Path::new(MEDIAWIKI).join("resources").is_dir() {
+            assert!(built.error.unwrap().contains("needs MediaWiki core"));
+            continue;
+        }
+        let css: String = built.output.styles.iter().map(|b| b.css.as_str()).collect();
+        let expected =
+            std::fs::read_to_string(root.join(format!("expected/{module}.{lang}.css"))).unwrap();
+        let (ours, theirs) = (without_versions(&css), without_versions(&expected));
+        if ours != theirs {
+            let at = ours
+                .bytes()
+                .zip(theirs.bytes())
+                .position(|(a, b)| a != b)
+                .unwrap_or(ours.len().min(theirs.len()));
+            let around = |s: &str| s[at.saturating_sub(80)..(at + 80).min(s.len())].to_string();
+            failures.push(format!(
+                "{module} ({lang}) differs at byte {at}:\n  MediaWiki: {}\n  rldev:     {}",
+                around(&theirs),
+                around(&ours)
+            ));
+        }
+        // `accent` asks for a variant the module lacks: MediaWiki ignores it.
+        let expected_error = None::<String>;
+        assert_eq!(built.error, expected_error, "{module} ({lang})");
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// The files a build read are exactly those of the context: the data file
+/// and the image files the skin and language pick.
+#[test]
+fn a_build_reads_the_files_of_its_context() {
+    let (root, project) = fixture_project("he");
+    let built = build_module(&root, &project, "ext.imageFixtures.prefix");
+    let files: Vec<&str> = built.reads.keys().map(String::as_str).collect();
+    assert_eq!(
+        files,
+        [
+            "ImageFixtures/images/accent.svg",
+            "ImageFixtures/images/add.svg",
+            "ImageFixtures/images/arrow-rtl.svg",
+            "ImageFixtures/images/data.json",
+            "ImageFixtures/images/dot.png",
+            "ImageFixtures/images/flag-he.svg",
+        ]
+    );
+    let (root, project) = fixture_project("en");
+    let built = build_module(&root, &project, "ext.imageFixtures.skins");
+    let files: Vec<&str> = built.reads.keys().map(String::as_str).collect();
+    assert_eq!(
+        files,
+        [
+            "ImageFixtures/images/accent.svg",
+            "ImageFixtures/images/arrow-ltr.svg"
+        ]
+    );
+}
+
+/// Each image in each variant is kept for `/load?image=`: an SVG recoloured
+/// as in its data URI, a PNG as it is.
+#[test]
+fn images_are_kept_for_load_image_requests() {
+    let (root, project) = fixture_project("en");
+    let built = build_module(&root, &project, "ext.imageFixtures.prefix");
+    let images: Vec<(String, Option<String>)> = built
+        .output
+        .images
+        .iter()
+        .map(|i| (i.name.clone(), i.variant.clone()))
+        .collect();
+    let pair = |n: &str, v: Option<&str>| (n.to_string(), v.map(str::to_string));
+    assert_eq!(
+        images,
+        [
+            pair("add", None),
+            pair("add", Some("invert")),
+            pair("add", Some("progressive")),
+            pair("arrow", None),
+            pair("arrow", Some("invert")),
+            pair("flag", None),
+            pair("flag", Some("invert")),
+            pair("dot", None),
+            pair("dot", Some("invert")),
+            pair("accent", None),
+            pair("accent", Some("invert")),
+            pair("accent", Some("destructive")),
+        ]
+    );
+    let add = &built.output.images[2];
+    assert_eq!(add.mime, "image/svg+xml");
+    let text = String::from_utf8_lossy(&add.data);
+    assert!(text.contains("<g fill=\"#36c\">"), "{text}");
+    let dot = &built.output.images[7];
+    assert_eq!(dot.mime, "image/png");
+    assert_eq!(
+        &*dot.data,
+        std::fs::read(root.join("ImageFixtures/images/dot.png")).unwrap()
     );
 }

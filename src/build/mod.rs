@@ -3,6 +3,7 @@
 //! A build reads only through a [`Recorder`], so it returns, beside the
 //! output, every file it read and every path it looked for and did not find.
 
+pub mod image;
 pub mod pool;
 pub mod reader;
 pub mod remap;
@@ -46,6 +47,8 @@ pub struct Output {
     pub templates: IndexMap<String, String>,
     pub skip_function: Option<String>,
     pub deprecated: Option<String>,
+    /// An image module's images, each variant, as `load.php?image=` serves them.
+    pub images: Vec<image::ImageFile>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -106,6 +109,10 @@ pub fn build(def: &ModuleDef, store: &FileStore, less: &mut dyn LessCompiler) ->
     let (output, error, transient) = match &def.kind {
         ModuleKind::Unsupported(reason) => (Output::default(), Some(reason.clone()), None),
         ModuleKind::File(m) => build_file_module(&def.name, m, &mut reader, less),
+        ModuleKind::Image(m) => {
+            let (output, error) = image::build(def, m, &mut reader);
+            (output, error, None)
+        }
     };
     Built {
         reads: reader.reads,

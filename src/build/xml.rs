@@ -228,16 +228,16 @@ impl Document {
             let children = e.children.clone();
             let mut mapped = Vec::with_capacity(used.len());
             for ns in used {
-                mapped.push(ns.and_then(|old| {
+                mapped.push(ns.map(|old| {
                     if let Some(&(_, new)) = cache.iter().find(|(o, _)| *o == old) {
-                        return Some(new);
+                        return new;
                     }
                     match self.new_reconciled_ns(tree, old) {
                         Some(new) => {
                             cache.push((old, new));
-                            Some(new)
+                            new
                         }
-                        None => Some(old),
+                        None => old,
                     }
                 }));
             }

@@ -21,6 +21,8 @@ pub struct Manifest {
     pub config: IndexMap<String, Value>,
     /// `SkinLessImportPaths`: skin -> project-relative folder.
     pub skin_less_import_paths: IndexMap<String, String>,
+    /// `SkinOOUIThemes`: skin -> OOUI theme (`WikimediaUI`, `Apex`).
+    pub skin_ooui_themes: IndexMap<String, String>,
     /// `ResourceModuleSkinStyles`: skin -> (module or `+module`) -> styles.
     pub skin_styles: IndexMap<String, serde_json::Map<String, Value>>,
 }
@@ -74,6 +76,10 @@ impl Manifest {
             .into_iter()
             .filter_map(|(skin, p)| p.as_str().map(|p| (skin, rel(p))))
             .collect();
+        let skin_ooui_themes = object("SkinOOUIThemes")?
+            .into_iter()
+            .filter_map(|(skin, t)| t.as_str().map(|t| (skin, t.to_string())))
+            .collect();
         let skin_styles = object("ResourceModuleSkinStyles")?
             .into_iter()
             .filter_map(|(skin, v)| match v {
@@ -89,6 +95,7 @@ impl Manifest {
             messages_dirs,
             config,
             skin_less_import_paths,
+            skin_ooui_themes,
             skin_styles,
         })
     }

@@ -1,6 +1,7 @@
 //! A project: `rldev.toml` plus manifests -> module definitions (pure: bytes in, values out).
 
 pub mod config;
+pub mod image;
 pub mod manifest;
 pub mod module;
 pub mod resolve;
@@ -267,6 +268,13 @@ fn resolve_modules(
         .map(|(k, v)| (k.clone(), paths::normalize(v)))
         .collect();
 
+    let mut skin_themes = indexmap::IndexMap::new();
+    for (skin, theme) in manifests.iter().flat_map(|m| &m.skin_ooui_themes) {
+        skin_themes
+            .entry(skin.clone())
+            .or_insert_with(|| theme.clone());
+    }
+
     let mut modules: Vec<ModuleDef> = Vec::new();
     for m in manifests {
         for (name, info) in &m.modules {
@@ -293,6 +301,8 @@ fn resolve_modules(
                 injected_skin_styles: injected,
                 core,
                 rtl,
+                language,
+                skin_themes: &skin_themes,
             };
             let def = resolve::resolve(m, name, info, &settings);
             match modules.iter_mut().find(|d| d.name == def.name) {

@@ -23,6 +23,8 @@ pub struct ModuleDef {
 #[serde(rename_all = "snake_case")]
 pub enum ModuleKind {
     File(Box<FileModule>),
+    /// ImageModule, OOUIImageModule, OOUIIconPackModule: CSS made from images.
+    Image(Box<super::image::ImageModule>),
     /// A definition rldev cannot build (a PHP class, a PHP callback); the reason is shown as its error.
     Unsupported(String),
 }

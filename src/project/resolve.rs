@@ -25,6 +25,9 @@ pub struct Settings<'a> {
     pub core: Option<&'a str>,
     /// The language is written right to left: styles are flipped.
     pub rtl: bool,
+    pub language: &'a str,
+    /// `SkinOOUIThemes` of every manifest (skin -> OOUI theme).
+    pub skin_themes: &'a indexmap::IndexMap<String, String>,
 }
 
 /// The classes that are plain file modules.
@@ -66,8 +69,17 @@ pub fn resolve(manifest: &Manifest, name: &str, info: &Value, s: &Settings) -> M
         .get("group")
         .and_then(Value::as_str)
         .map(str::to_string);
+    let image = super::image::Context {
+        skin: s.skin,
+        language: s.language,
+        rtl: s.rtl,
+        core: s.core,
+        skin_themes: s.skin_themes,
+    };
     let kind = if !valid_module_name(name) {
         ModuleKind::Unsupported(format!("invalid module name {name:?}"))
+    } else if let Some(kind) = super::image::module_kind(manifest, &info, &image) {
+        kind
     } else {
         match file_module(manifest, &info, s) {
             Ok(m) => ModuleKind::File(Box::new(m)),

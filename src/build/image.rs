@@ -1,0 +1,806 @@
+//! Image modules, the build side: MediaWiki 1.39's ImageModule,
+//! OOUIImageModule and OOUIIconPackModule (includes/ResourceLoader/) done
+//! again in Rust, for the skin and language of the definition.
+//!
+//! The definition is completed as the PHP classes complete it (OOUI's theme
+//! files merged per skin, a `data` file merged in), then each image of the
+//! skin gets a rule for itself and one per variant: a fallback URL to
+//! `/load?…&format=rasterized`, then the image as a data URI (SVGs recoloured
+//! as `Image::variantize` does, see `svg.rs`) or, with `useDataURI: false`, a
+//! `/load?…&format=original` URL. The rules are minified as CSSMin::minify
+//! minifies them, so the CSS is load.php's text but for the URLs. Every file
+//! is read through the `Recorder`, and every read comes before the CSS is
+//! written: the `version=` in the URLs is the module's version (combined, as
+//! ResourceLoader's `makeVersionQuery`). Each image and variant is also kept
+//! in the output for the server's `/load?image=`.
+//!
+//! Not done yet: an image's `lang` entries are matched on the language
+//! exactly (MediaWiki also tries the language's fallback chain).
+
+use std::fmt::Write as _;
+use std::sync::Arc;
+
+use serde_json::{Map, Value};
+
+use super::reader::Recorder;
+use super::styles::MediaBlock;
+use super::svg;
+use super::{Output, parse_json};
+use crate::paths;
+use crate::project::ModuleDef;
+use crate::project::image::{ImageClass, ImageModule};
+
+/// One image of the module in one variant, as `load.php?image=` answers.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ImageFile {
+    pub name: String,
+    /// `None`: the image without a variant.
+    pub variant: Option<String>,
+    pub mime: &'static str,
+    pub data: Arc<[u8]>,
+}
+
+/// OOUIModule's `$knownImagesModules`.
+const OOUI_IMAGES_MODULES: &[&str] = &[
+    "indicators",
+    "icons-accessibility",
+    "icons-alerts",
+    "icons-content",
+    "icons-editing-advanced",
+    "icons-editing-citation",
+    "icons-editing-core",
+    "icons-editing-list",
+    "icons-editing-styling",
+    "icons-interactions",
+    "icons-layout",
+    "icons-location",
+    "icons-media",
+    "icons-moderation",
+    "icons-movement",
+    "icons-user",
+    "icons-wikimedia",
+];
+
+/// Builds the module's CSS and images; the first problem is its error.
+pub fn build(def: &ModuleDef, m: &ImageModule, reader: &mut Recorder) -> (Output, Option<String>) {
+    let mut errors = Vec::new();
+    let images = match definition(m, reader).and_then(|d| Options::of(&d, m.skin.as_deref())) {
+        Ok(options) => {
+            let images = images(&def.name, m, &options, &mut errors);
+            Some((options, images))
+        }
+        Err(e) => {
+            errors.push(e);
+            None
+        }
+    };
+    let mut out = Output::default();
+    if let Some((options, images)) = images {
+        // Read every image before anything is written: the URLs carry the
+        // module's version, a function of every file the build read.
+        let read: Vec<(Image, Arc<[u8]>)> = images
+            .into_iter()
+            .filter_map(|image| match reader.read(&image.path) {
+                Some(bytes) => Some((image, bytes)),
+                None => {
+                    errors.push(format!("File '{}' does not exist", image.path));
+                    None
+                }
+            })
+            .collect();
+        let version = crate::version::combined([crate::version::module_version(
+            def,
+            reader.reads.iter().map(|(p, h)| (p.as_str(), h.as_ref())),
+        )
+        .as_str()]);
+        let mut rules = Vec::new();
+        for (image, bytes) in &read {
+            let url = |variant: Option<&str>, format: &str| {
+                load_url(def, m, image, variant, format, &version)
+            };
+            let mut variants: Vec<Option<&(String, String)>> = vec![None];
+            variants.extend(image.variants.iter().map(Some));
+            for variant in variants {
+                let name = variant.map(|(name, _)| name.as_str());
+                let data = match image_data(image, bytes, variant, &options) {
+                    Ok(data) => data,
+                    Err(e) => {
+                        errors.push(e);
+                        continue;
+                    }
+                };
+                let primary = if options.use_data_uri {
+                    svg::data_uri(&data, image.mime)
+                } else {
+                    url(name, "original")
+                };
+                let template = match name {
+                    Some(_) => &options.selector_with_variant,
+                    None => &options.selector_without_variant,
+                };
+                let selector = selector(template, &options.prefix, &image.name, name);
+                rules.push(format!(
+                    "{selector} {{\n\tbackground-image: {};\n\tbackground-image: linear-gradient(transparent, transparent), {};\n}}",
+                    url_value(&url(name, "rasterized")),
+                    url_value(&primary)
+                ));
+                out.images.push(ImageFile {
+                    name: image.name.clone(),
+                    variant: name.map(str::to_string),
+                    mime: image.mime,
+                    data,
+                });
+            }
+        }
+        let css = css_min(&rules.join("\n"));
+        if !css.is_empty() {
+            out.styles.push(MediaBlock {
+                media: "all".into(),
+                css,
+            });
+        }
+    }
+    (out, errors.into_iter().next())
+}
+
+/// The definition as `loadFromDefinition` completes it: OOUI theme files
+/// merged in (the module's own keys win), then a `data` file's keys under
+/// the module's.
+fn definition(m: &ImageModule, reader: &mut Recorder) -> Result<Map<String, Value>, String> {
+    let mut options = m.options.clone();
+    if m.class != ImageClass::Image {
+        let themes_module = match m.class {
+            ImageClass::OouiIconPack => {
+                if !options.get("icons").is_some_and(truthy) {
+                    return Err("Parameter 'icons' must be given.".into());
+                }
+                "icons".to_string()
+            }
+            _ => options
+                .get("themeImages")
+                .map(php_string)
+                .unwrap_or_default(),
+        };
+        let mut ooui = Map::new();
+        for (skin, theme) in &m.themes {
+            let data = match ooui_definition(m, reader, theme, &themes_module)? {
+                Some(data) if !data.is_empty() => data,
+                _ => continue,
+            };
+            for (key, value) in data {
+                if key == "images" || key == "variants" {
+                    let per_skin = ooui.entry(key).or_insert_with(|| Value::Object(Map::new()));
+                    if let Value::Object(per_skin) = per_skin {
+                        per_skin.insert(skin.clone(), value);
+                    }
+                } else if let Some(seen) = ooui.get(&key) {
+                    if *seen != value {
+                        return Err(format!(
+                            "Mismatched OOUI theme images definition: key '{key}' of theme '{theme}' for module '{themes_module}' does not match other themes"
+                        ));
+                    }
+                } else {
+                    ooui.insert(key, value);
+                }
+            }
+        }
+        if themes_module.starts_with("icons") {
+            ooui.insert(
+                "selectorWithoutVariant".into(),
+                ".oo-ui-icon-{name}, .mw-ui-icon-{name}:before".into(),
+            );
+            ooui.insert(
+                "selectorWithVariant".into(),
+                ".oo-ui-image-{variant}.oo-ui-icon-{name}, .mw-ui-icon-{name}-{variant}:before"
+                    .into(),
+            );
+        }
+        for (key, value) in ooui {
+            options.entry(key).or_insert(value);
+        }
+    }
+    if let Some(data) = options.get("data").filter(|v| !v.is_null()) {
+        let path = paths::join(&m.local_base, &php_string(data));
+        let source = reader
+            .read_text(&path)
+            .ok_or_else(|| format!("{path}: file not found (the module's data)"))?;
+        let Value::Object(mut merged) = parse_json(&path, &source)? else {
+            return Err(format!("{path}: the module's data must be a JSON object"));
+        };
+        for (key, value) in options {
+            merged.insert(key, value);
+        }
+        options = merged;
+    }
+    Ok(options)
+}
+
+/// OOUIImageModule::loadOOUIDefinition (and OOUIIconPackModule's): one
+/// theme's images and variants, image paths made relative to the base.
+fn ooui_definition(
+    m: &ImageModule,
+    reader: &mut Recorder,
+    theme: &str,
+    themes_module: &str,
+) -> Result<Option<Map<String, Value>>, String> {
+    if m.class == ImageClass::OouiIconPack {
+        let mut merged = Map::new();
+        for module in OOUI_IMAGES_MODULES
+            .iter()
+            .filter(|m| m.starts_with("icons"))
+        {
+            if let Some(data) = read_ooui_json(m, reader, &theme_images_path(theme, module)?)? {
+                replace_recursive(&mut merged, &data);
+            }
+        }
+        let icons: Vec<String> = match m.options.get("icons") {
+            Some(Value::Array(list)) => list.iter().map(php_string).collect(),
+            Some(Value::Object(map)) => map.values().map(php_string).collect(),
+            Some(other) => vec![php_string(other)],
+            None => Vec::new(),
+        };
+        match merged.get_mut("images") {
+            Some(Value::Object(images)) => images.retain(|name, _| icons.contains(name)),
+            _ => return Err(format!("no OOUI icons found for theme {theme}")),
+        }
+        return Ok(Some(merged));
+    }
+    let path = if themes_module.is_empty() {
+        // The older form: `rootPath`/<theme, lower case>/`name`.json.
+        let option = |key: &str| m.options.get(key).map(php_string).unwrap_or_default();
+        format!(
+            "{}/{}/{}.json",
+            option("rootPath"),
+            theme.to_lowercase(),
+            option("name")
+        )
+    } else {
+        theme_images_path(theme, themes_module)?
+    };
+    read_ooui_json(m, reader, &path)
+}
+
+/// Where core's themes keep a module's image definitions (OOUIModule's
+/// `$builtinThemePaths`).
+fn theme_images_path(theme: &str, module: &str) -> Result<String, String> {
+    if !OOUI_IMAGES_MODULES.contains(&module) {
+        return Err(format!("Invalid OOUI images module '{module}'"));
+    }
+    let folder = match theme {
+        "WikimediaUI" => "wikimediaui",
+        "Apex" => "apex",
+        _ => {
+            return Err(format!(
+                "OOUI theme {theme}: rldev knows only core's themes (WikimediaUI, Apex), not OOUIThemePaths"
+            ));
+        }
+    };
+    Ok(format!("resources/lib/ooui/themes/{folder}/{module}.json"))
+}
+
+/// OOUIImageModule::readJSONFile: `None` when there is no such file; each
+/// image's `file` made relative to the module's base.
+fn read_ooui_json(
+    m: &ImageModule,
+    reader: &mut Recorder,
+    data_path: &str,
+) -> Result<Option<Map<String, Value>>, String> {
+    let path = paths::join(&m.local_base, data_path);
+    let Some(source) = reader.read_text(&path) else {
+        return Ok(None);
+    };
+    let Value::Object(mut data) = parse_json(&path, &source)? else {
+        return Err(format!("{path}: must hold a JSON object"));
+    };
+    let dir = php_dirname(data_path);
+    match data.get_mut("images") {
+        Some(Value::Object(images)) => {
+            for image in images.values_mut() {
+                if let Some(file) = image.get_mut("file") {
+                    prefix_leaves(file, &dir);
+                }
+            }
+        }
+        _ => return Err(format!("{path}: no `images`")),
+    }
+    Ok(Some(data))
+}
+
+fn prefix_leaves(v: &mut Value, dir: &str) {
+    match v {
+        Value::Object(map) => map.values_mut().for_each(|v| prefix_leaves(v, dir)),
+        Value::Array(list) => list.iter_mut().for_each(|v| prefix_leaves(v, dir)),
+        other => *other = Value::String(format!("{dir}/{}", php_string(other))),
+    }
+}
+
+/// The module's settings once its definition is complete.
+struct Options {
+    /// The skin's images (name -> `{file, variants}` or a path).
+    images: Vec<(String, Value)>,
+    /// The skin's variants (name -> `{color, global}`).
+    variants: Vec<(String, Value)>,
+    default_color: Option<String>,
+    use_data_uri: bool,
+    prefix: String,
+    selector_without_variant: String,
+    selector_with_variant: String,
+}
+
+impl Options {
+    /// ImageModule::loadFromDefinition's checks and defaults, then the
+    /// skin's entries of `images` and `variants` (else their `default`).
+    fn of(d: &Map<String, Value>, skin: Option<&str>) -> Result<Options, String> {
+        let given = |key: &str| d.get(key).is_some_and(truthy);
+        let (prefix, selector) = (given("prefix"), given("selector"));
+        let (without, with) = (
+            given("selectorWithoutVariant"),
+            given("selectorWithVariant"),
+        );
+        if without && !with {
+            return Err("Given 'selectorWithoutVariant' but no 'selectorWithVariant'.".into());
+        }
+        if with && !without {
+            return Err("Given 'selectorWithVariant' but no 'selectorWithoutVariant'.".into());
+        }
+        if selector && with {
+            return Err(
+                "Incompatible 'selector' and 'selectorWithVariant'+'selectorWithoutVariant' given."
+                    .into(),
+            );
+        }
+        if !prefix && !selector && !with {
+            return Err(
+                "None of 'prefix', 'selector' or 'selectorWithVariant'+'selectorWithoutVariant' given."
+                    .into(),
+            );
+        }
+        let mut o = Options {
+            images: Vec::new(),
+            variants: Vec::new(),
+            default_color: None,
+            use_data_uri: true,
+            prefix: String::new(),
+            selector_without_variant: ".{prefix}-{name}".into(),
+            selector_with_variant: ".{prefix}-{name}-{variant}".into(),
+        };
+        let (mut images, mut variants) = (Vec::new(), Vec::new());
+        for (key, value) in d {
+            match key.as_str() {
+                "images" | "variants" => {
+                    let per_skin = per_skin(value)?;
+                    if key == "images" {
+                        images = per_skin;
+                    } else {
+                        variants = per_skin;
+                    }
+                }
+                "useDataURI" => o.use_data_uri = truthy(value),
+                "defaultColor" => o.default_color = Some(php_string(value)),
+                "prefix" => o.prefix = php_string(value),
+                "selectorWithoutVariant" => o.selector_without_variant = php_string(value),
+                "selectorWithVariant" => o.selector_with_variant = php_string(value),
+                "selector" => {
+                    o.selector_without_variant = php_string(value);
+                    o.selector_with_variant = php_string(value);
+                }
+                _ => {}
+            }
+        }
+        let pick = |per_skin: &[(String, Value)]| -> Vec<(String, Value)> {
+            let set = |name: &str| {
+                per_skin
+                    .iter()
+                    .find(|(k, v)| k == name && !v.is_null())
+                    .map(|(_, v)| entries(v))
+            };
+            skin.and_then(set)
+                .or_else(|| set("default"))
+                .unwrap_or_default()
+        };
+        o.images = pick(&images);
+        o.variants = pick(&variants);
+        Ok(o)
+    }
+}
+
+/// `images` or `variants`: per skin, or (without a `default` key) one set
+/// for every skin.
+fn per_skin(v: &Value) -> Result<Vec<(String, Value)>, String> {
+    if !matches!(v, Value::Object(_) | Value::Array(_)) {
+        return Err(format!(
+            "Invalid list error. '{}' given, array expected.",
+            php_string(v)
+        ));
+    }
+    let wrapped = match v.get("default") {
+        Some(d) if !d.is_null() => entries(v),
+        _ => vec![("default".to_string(), v.clone())],
+    };
+    for (_, set) in &wrapped {
+        if !matches!(set, Value::Object(_) | Value::Array(_)) {
+            return Err(format!(
+                "Invalid list error. '{}' given, array expected.",
+                php_string(set)
+            ));
+        }
+    }
+    Ok(wrapped)
+}
+
+/// A PHP array's entries: an object's, or a list's by index.
+fn entries(v: &Value) -> Vec<(String, Value)> {
+    match v {
+        Value::Object(map) => map.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
+        Value::Array(list) => list
+            .iter()
+            .enumerate()
+            .map(|(i, v)| (i.to_string(), v.clone()))
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// One image of the skin, as `Image`'s constructor checks it.
+struct Image {
+    name: String,
+    /// Project-relative path of the file for the context.
+    path: String,
+    /// `svg`, `png`, `gif` or `jpg`.
+    extension: String,
+    mime: &'static str,
+    /// The variants it has: name -> colour, in the module's order.
+    variants: Vec<(String, String)>,
+    /// Its file depends on direction or language: URLs carry `lang`.
+    varies_on_language: bool,
+}
+
+/// The skin's images; an image that cannot be made is an error and left out.
+fn images(module: &str, m: &ImageModule, o: &Options, errors: &mut Vec<String>) -> Vec<Image> {
+    let global: Vec<&str> = o
+        .variants
+        .iter()
+        .filter(|(_, config)| config.get("global").is_some_and(truthy))
+        .map(|(name, _)| name.as_str())
+        .collect();
+    let mut out = Vec::new();
+    for (name, options) in &o.images {
+        let is_array = matches!(options, Value::Object(_) | Value::Array(_));
+        let descriptor = if is_array {
+            options.get("file").cloned().unwrap_or(Value::Null)
+        } else {
+            options.clone()
+        };
+        let mut allowed: Vec<String> = match options.get("variants") {
+            Some(v) if is_array => entries(v).iter().map(|(_, v)| php_string(v)).collect(),
+            _ => Vec::new(),
+        };
+        allowed.extend(global.iter().map(|s| s.to_string()));
+        let variants = o
+            .variants
+            .iter()
+            .filter(|(name, _)| allowed.contains(name))
+            .map(|(name, config)| {
+                let color = config.get("color").map(php_string).unwrap_or_default();
+                (name.clone(), color)
+            })
+            .collect();
+        match image(module, m, name, descriptor) {
+            Ok((path, extension, varies_on_language)) => out.push(Image {
+                name: name.clone(),
+                path,
+                mime: mime_type(&extension),
+                extension,
+                variants,
+                varies_on_language,
+            }),
+            Err(e) => errors.push(e),
+        }
+    }
+    out
+}
+
+/// An image's descriptor (a path, or paths by `lang`, `ltr`/`rtl` and
+/// `default`) -> its path for the context, its extension, and whether it
+/// varies on language.
+fn image(
+    module: &str,
+    m: &ImageModule,
+    name: &str,
+    mut descriptor: Value,
+) -> Result<(String, String, bool), String> {
+    if let Some(Value::Object(langs)) = descriptor.get_mut("lang") {
+        // "en,de,fr": one entry per language (an entry of its own wins).
+        let lists: Vec<String> = langs.keys().filter(|k| k.contains(',')).cloned().collect();
+        for list in lists {
+            if let Some(path) = langs.shift_remove(&list) {
+                for lang in list.split(',') {
+                    langs
+                        .entry(lang.to_string())
+                        .or_insert_with(|| path.clone());
+                }
+            }
+        }
+    }
+    if let Value::Object(d) = &mut descriptor {
+        d.shift_remove("deprecated");
+    }
+    let mut extensions: Vec<String> = Vec::new();
+    leaves(&descriptor, &mut |leaf| {
+        let ext = extension(&paths::join(&m.local_base, &php_string(leaf)));
+        if !extensions.contains(&ext) {
+            extensions.push(ext);
+        }
+    });
+    if extensions.len() != 1 {
+        return Err(format!(
+            "File type for different image files of '{name}' not the same in module '{module}'"
+        ));
+    }
+    let extension = extensions.remove(0);
+    if !["svg", "png", "gif", "jpg"].contains(&extension.as_str()) {
+        return Err(format!(
+            "Invalid file type for image files of '{name}' (valid: svg, png, gif, jpg) in module '{module}'"
+        ));
+    }
+    let set = |v: Option<&Value>| v.filter(|v| !v.is_null()).map(php_string);
+    let file = match &descriptor {
+        Value::Object(d) => set(d.get("lang").and_then(|l| l.get(&m.language)))
+            .or_else(|| set(d.get(if m.rtl { "rtl" } else { "ltr" })))
+            .or_else(|| set(d.get("default")))
+            .ok_or_else(|| format!("image '{name}': No matching path found"))?,
+        other => php_string(other),
+    };
+    let varies = ["ltr", "rtl", "lang"]
+        .iter()
+        .any(|k| descriptor.get(k).is_some_and(|v| !v.is_null()));
+    Ok((paths::join(&m.local_base, &file), extension, varies))
+}
+
+fn leaves(v: &Value, f: &mut impl FnMut(&Value)) {
+    match v {
+        Value::Object(map) => map.values().for_each(|v| leaves(v, f)),
+        Value::Array(list) => list.iter().for_each(|v| leaves(v, f)),
+        leaf => f(leaf),
+    }
+}
+
+/// PHP's `pathinfo($path, PATHINFO_EXTENSION)`.
+fn extension(path: &str) -> String {
+    let base = path.rsplit('/').next().unwrap_or(path);
+    base.rsplit_once('.')
+        .map(|(_, ext)| ext.to_string())
+        .unwrap_or_default()
+}
+
+/// `Image::FILE_TYPES` (`image/jpg` as MediaWiki writes it).
+fn mime_type(extension: &str) -> &'static str {
+    match extension {
+        "svg" => "image/svg+xml",
+        "png" => "image/png",
+        "gif" => "image/gif",
+        _ => "image/jpg",
+    }
+}
+
+/// Image::getImageData for the `original` format: an SVG recoloured for
+/// its variant, else with the module's default colour, else as it is.
+fn image_data(
+    image: &Image,
+    bytes: &Arc<[u8]>,
+    variant: Option<&(String, String)>,
+    o: &Options,
+) -> Result<Arc<[u8]>, String> {
+    if image.extension != "svg" {
+        return Ok(bytes.clone());
+    }
+    let color = match variant {
+        Some((name, color)) if truthy(&Value::String(name.clone())) => Some(color.as_str()),
+        _ => o
+            .default_color
+            .as_deref()
+            .filter(|c| truthy(&Value::String(c.to_string()))),
+    };
+    match color {
+        Some(color) => svg::variantize(bytes, color)
+            .map(Arc::from)
+            .map_err(|e| format!("{}: {e}", image.path)),
+        None => Ok(bytes.clone()),
+    }
+}
+
+/// The `/load` URL of an image (Image::getUrl with rldev's `/load`).
+fn load_url(
+    def: &ModuleDef,
+    m: &ImageModule,
+    image: &Image,
+    variant: Option<&str>,
+    format: &str,
+    version: &str,
+) -> String {
+    let mut query: Vec<(&str, &str)> = vec![("modules", &def.name), ("image", &image.name)];
+    if let Some(variant) = variant {
+        query.push(("variant", variant));
+    }
+    query.push(("format", format));
+    if image.varies_on_language {
+        query.push(("lang", &m.language));
+    }
+    if let Some(skin) = &m.skin {
+        query.push(("skin", skin));
+    }
+    query.push(("version", version));
+    let mut url = String::from("/load?");
+    for (i, (key, value)) in query.iter().enumerate() {
+        if i > 0 {
+            url.push('&');
+        }
+        let _ = write!(url, "{}={}", urlencode(key), urlencode(value));
+    }
+    url
+}
+
+/// `strtr($template, ['{prefix}' => …, '{name}' => …, '{variant}' => …])`:
+/// one pass, replaced text is not looked at again.
+fn selector(template: &str, prefix: &str, name: &str, variant: Option<&str>) -> String {
+    let mut out = String::with_capacity(template.len() + name.len());
+    let mut rest = template;
+    'scan: while !rest.is_empty() {
+        for (token, value) in [
+            ("{prefix}", prefix),
+            ("{name}", name),
+            ("{variant}", variant.unwrap_or("")),
+        ] {
+            if let Some(after) = rest.strip_prefix(token) {
+                out.push_str(value);
+                rest = after;
+                continue 'scan;
+            }
+        }
+        let c = rest.chars().next().expect("not empty");
+        out.push(c);
+        rest = &rest[c.len_utf8()..];
+    }
+    out
+}
+
+/// PHP's `urlencode`: `A-Za-z0-9-_.` kept, space as `+`, the rest `%XX`.
+fn urlencode(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' => out.push(b as char),
+            b' ' => out.push('+'),
+            _ => {
+                let _ = write!(out, "%{b:02X}");
+            }
+        }
+    }
+    out
+}
+
+/// CSSMin::buildUrlValue: `url(…)` bare when every character is in
+/// `[\w:@/~.%+;,?&=-]`, else double-quoted with `\` and `"` escaped.
+fn url_value(url: &str) -> String {
+    let bare = !url.is_empty()
+        && url
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"_:@/~.%+;,?&=-".contains(&b));
+    if bare {
+        format!("url({url})")
+    } else {
+        format!(
+            "url(\"{}\")",
+            url.replace('\\', "\\\\").replace('"', "\\\"")
+        )
+    }
+}
+
+/// CSSMin::minify: whitespace runs made one space, comments dropped, the
+/// space around punctuation dropped, ends trimmed (strings and URLs are not
+/// spared: that is MediaWiki's output).
+pub fn css_min(css: &str) -> String {
+    let mut spaced = String::with_capacity(css.len());
+    let mut in_space = false;
+    for c in css.chars() {
+        if matches!(c, ' ' | '\t' | '\n' | '\x0B' | '\x0C' | '\r') {
+            if !in_space {
+                spaced.push(' ');
+            }
+            in_space = true;
+        } else {
+            spaced.push(c);
+            in_space = false;
+        }
+    }
+    let mut bare = String::with_capacity(spaced.len());
+    let mut rest = spaced.as_str();
+    while let Some(open) = rest.find("/*") {
+        match rest[open + 2..].find("*/") {
+            Some(close) => {
+                bare.push_str(&rest[..open]);
+                rest = &rest[open + 2 + close + 2..];
+            }
+            None => break,
+        }
+    }
+    bare.push_str(rest);
+    let pairs = [
+        ("; ", ";"),
+        (": ", ":"),
+        (" {", "{"),
+        ("{ ", "{"),
+        (", ", ","),
+        ("} ", "}"),
+        (";}", "}"),
+        ("( ", "("),
+        (" )", ")"),
+        ("[ ", "["),
+        (" ]", "]"),
+    ];
+    let replaced = pairs
+        .iter()
+        .fold(bare, |text, (from, to)| text.replace(from, to));
+    replaced
+        .trim_matches([' ', '\t', '\n', '\r', '\0', '\x0B'])
+        .to_string()
+}
+
+/// PHP's truthiness.
+fn truthy(v: &Value) -> bool {
+    match v {
+        Value::Null => false,
+        Value::Bool(b) => *b,
+        Value::Number(n) => n.as_f64().is_some_and(|f| f != 0.0),
+        Value::String(s) => !(s.is_empty() || s == "0"),
+        Value::Array(a) => !a.is_empty(),
+        Value::Object(o) => !o.is_empty(),
+    }
+}
+
+/// PHP's `(string)` of a JSON value.
+fn php_string(v: &Value) -> String {
+    match v {
+        Value::Null | Value::Bool(false) => String::new(),
+        Value::Bool(true) => "1".into(),
+        Value::Number(n) => n.to_string(),
+        Value::String(s) => s.clone(),
+        Value::Array(_) | Value::Object(_) => "Array".into(),
+    }
+}
+
+/// PHP's `dirname` of a relative path.
+fn php_dirname(path: &str) -> String {
+    match path.rfind('/') {
+        Some(0) => "/".into(),
+        Some(i) => path[..i].to_string(),
+        None => ".".into(),
+    }
+}
+
+/// PHP's `array_replace_recursive($base, $other)`, in place.
+fn replace_recursive(base: &mut Map<String, Value>, other: &Map<String, Value>) {
+    for (key, value) in other {
+        match base.get_mut(key) {
+            Some(existing) => replace_value(existing, value),
+            None => {
+                base.insert(key.clone(), value.clone());
+            }
+        }
+    }
+}
+
+fn replace_value(existing: &mut Value, value: &Value) {
+    match (existing, value) {
+        (Value::Object(a), Value::Object(b)) => replace_recursive(a, b),
+        (Value::Array(a), Value::Array(b)) => {
+            for (i, v) in b.iter().enumerate() {
+                match a.get_mut(i) {
+                    Some(e) => replace_value(e, v),
+                    None => a.push(v.clone()),
+                }
+            }
+        }
+        (existing, value) => *existing = value.clone(),
+    }
+}
