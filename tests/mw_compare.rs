@@ -295,11 +295,34 @@ fn compare_registry(
 /// `only=styles`, one request per module on each side (the answer to a
 /// batch is the modules' CSS joined with nothing to split it at), both
 /// printed by lightningcss with their asset URLs named alike.
+/// The other request contexts whose styles are compared too, as
+/// (MediaWiki's query, rldev's, the suffix of the module name in reports and
+/// in tests/mw_compare_known.toml): a right-to-left language (styles flipped
+/// by CSSJanus) and another skin (its skinStyles), which rldev builds on
+/// demand.
+const OTHER_CONTEXTS: &[(&str, &str, &str)] = &[
+    ("skin=vector&lang=he", "&lang=he", " [lang=he]"),
+    ("skin=monobook&lang=en", "&skin=monobook", " [skin=monobook]"),
+];
+
 fn compare_styles(wiki: &Wiki, rldev: &Server, ready: &[&str], found: &mut Differences) {
+    compare_styles_in(wiki, rldev, ready, found, (MW_QUERY, "", ""));
+    for context in OTHER_CONTEXTS {
+        compare_styles_in(wiki, rldev, ready, found, *context);
+    }
+}
+
+fn compare_styles_in(
+    wiki: &Wiki,
+    rldev: &Server,
+    ready: &[&str],
+    found: &mut Differences,
+    (mw_query, our_query, suffix): (&str, &str, &str),
+) {
     for name in ready {
         let module = mw::encode(name);
-        let theirs = wiki.load(&format!("modules={module}&only=styles&{MW_QUERY}"));
-        let ours = rldev.get(&format!("/load?modules={module}&only=styles"));
+        let theirs = wiki.load(&format!("modules={module}&only=styles&{mw_query}"));
+        let ours = rldev.get(&format!("/load?modules={module}&only=styles{our_query}"));
         let reason = match theirs {
             Err(e) => Some(format!("MediaWiki: {e}")),
             Ok(css) if css.contains("Problematic modules") => {
@@ -316,7 +339,7 @@ fn compare_styles(wiki: &Wiki, rldev: &Server, ready: &[&str], found: &mut Diffe
             }
         };
         if let Some(reason) = reason {
-            found.insert((name.to_string(), Kind::Styles), reason);
+            found.insert((format!("{name}{suffix}"), Kind::Styles), reason);
         }
     }
 }
