@@ -284,3 +284,141 @@ fn images_are_kept_for_load_image_requests() {
         std::fs::read(root.join("ImageFixtures/images/dot.png")).unwrap()
     );
 }
+
+/// `/load?modules=…&image=…` answers with the image from the module's
+/// current output, the URLs its CSS holds included.
+#[tokio::test]
+async fn load_answers_image_requests() {
+    use axum::body::Body;
+    use axum::http::{Request, StatusCode, header};
+    use rldev::registry::{Entry, Registry, State};
+    use rldev::server::live::Rendered;
+    use rldev::server::{AppState, Snapshot, app};
+    use std::collections::HashMap;
+    use std::sync::Arc;
+    use tower::ServiceExt;
+
+    let module = "ext.imageFixtures.prefix";
+    let (root, project) = fixture_project("en");
+    let def = project.modules.iter().find(|d| d.name == module).unwrap();
+    let built = build_module(&root, &project, module);
+    let version = rldev::version::module_version(
+        def,
+        built.reads.iter().map(|(p, h)| (p.as_str(), h.as_ref())),
+    );
+    let entry = Entry {
+        version: version.clone(),
+        dependencies: Vec::new(),
+        group: None,
+        state: State::Ready,
+        error: None,
+        files: built.reads.keys().cloned().collect(),
+    };
+    let snap = Snapshot {
+        ready: true,
+        registry: Arc::new(Registry {
+            seq: 0,
+            modules: [(module.to_string(), entry)].into_iter().collect(),
+        }),
+        outputs: Arc::new(HashMap::from([(
+            module.to_string(),
+            vec![Arc::new(Rendered::new(&version, &built))],
+        )])),
+        ..Snapshot::default()
+    };
+    let (tx, rx) = tokio::sync::watch::channel(Arc::new(snap));
+    let state = AppState {
+        snapshots: rx,
+        hub: tokio::sync::broadcast::channel(8).0,
+        host: Arc::from("127.0.0.1"),
+    };
+    let get = |uri: String, etag: Option<String>| {
+        let router = app(state.clone());
+        async move {
+            let mut req = Request::builder()
+                .uri(uri)
+                .header(header::HOST, "127.0.0.1:8080");
+            if let Some(etag) = etag {
+                req = req.header(header::IF_NONE_MATCH, etag);
+            }
+            let res = router
+                .oneshot(req.body(Body::empty()).unwrap())
+                .await
+                .unwrap();
+            let (status, headers) = (res.status(), res.headers().clone());
+            let body = axum::body::to_bytes(res.into_body(), usize::MAX)
+                .await
+                .unwrap();
+            (status, headers, body.to_vec())
+        }
+    };
+    let image = |name: &str, variant: Option<&str>| {
+        built
+            .output
+            .images
+            .iter()
+            .find(|i| i.name == name && i.variant.as_deref() == variant)
+            .unwrap()
+            .data
+            .to_vec()
+    };
+    let header = |h: &axum::http::HeaderMap, k: header::HeaderName| {
+        h.get(k).unwrap().to_str().unwrap().to_string()
+    };
+
+    // Every URL the CSS names answers with its image, cached long (its
+    // version is the module's).
+    let css = &built.output.styles[0].css;
+    let urls: Vec<&str> = css
+        .split("url(")
+        .skip(1)
+        .filter(|u| u.starts_with("/load?"))
+        .map(|u| &u[..u.find(')').unwrap()])
+        .collect();
+    assert_eq!(urls.len(), 12, "a rasterized fallback URL per rule");
+    for url in &urls {
+        let (status, headers, _) = get(url.to_string(), None).await;
+        assert_eq!(status, StatusCode::OK, "{url}");
+        assert!(
+            header(&headers, header::CACHE_CONTROL).contains("immutable"),
+            "{url}"
+        );
+    }
+    let base = format!("/load?modules={module}");
+    let (status, headers, body) = get(
+        format!("{base}&image=add&variant=progressive&format=original"),
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(header(&headers, header::CONTENT_TYPE), "image/svg+xml");
+    assert_eq!(header(&headers, header::CACHE_CONTROL), "no-store");
+    assert_eq!(
+        header(&headers, header::CONTENT_DISPOSITION),
+        "inline;filename*=UTF-8''add.svg"
+    );
+    assert_eq!(body, image("add", Some("progressive")));
+    // Rasterized: the same SVG. An unknown variant: the image without one.
+    let (_, _, body) = get(
+        format!("{base}&image=add&variant=progressive&format=rasterized"),
+        None,
+    )
+    .await;
+    assert_eq!(body, image("add", Some("progressive")));
+    let (_, _, body) = get(format!("{base}&image=add&variant=nope"), None).await;
+    assert_eq!(body, image("add", None));
+    let (status, headers, body) = get(format!("{base}&image=dot"), None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(header(&headers, header::CONTENT_TYPE), "image/png");
+    assert_eq!(body, image("dot", None));
+    let etag = header(&headers, header::ETAG);
+    let (status, _, body) = get(format!("{base}&image=dot"), Some(etag)).await;
+    assert_eq!(status, StatusCode::NOT_MODIFIED);
+    assert!(body.is_empty());
+    let (status, headers, _) = get(format!("{base}&image=nope"), None).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(header(&headers, header::CACHE_CONTROL), "no-store");
+    let (status, _, _) = get(format!("{base},ext.other&image=add"), None).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    drop(tx);
+}

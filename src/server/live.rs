@@ -61,6 +61,8 @@ pub struct Rendered {
     pub templates: IndexMap<String, String>,
     pub skip_function: Option<String>,
     pub deprecated: Option<String>,
+    /// An image module's images (`/load?image=`).
+    pub images: Vec<crate::build::image::ImageFile>,
     pub parts: Parts,
 }
 
@@ -100,6 +102,7 @@ impl Rendered {
             templates: o.templates.clone(),
             skip_function: o.skip_function.clone(),
             deprecated: o.deprecated.clone(),
+            images: o.images.clone(),
             parts,
         }
     }

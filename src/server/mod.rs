@@ -2,6 +2,7 @@
 //! Handlers read immutable [`Snapshot`]s that the daemon loop publishes.
 
 pub mod contexts;
+pub mod image;
 pub mod live;
 pub mod load;
 pub mod run;
@@ -181,6 +182,9 @@ async fn load(
         _ => snap,
     };
     let plan = load::plan(&req, &snap);
+    if let Some(answer) = image::answer(&pairs, &req, &snap, &plan, &headers) {
+        return answer;
+    }
     let mut head = HeaderMap::new();
     let content_type = if req.only == Only::Styles {
         "text/css; charset=utf-8"
