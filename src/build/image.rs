@@ -83,7 +83,7 @@ pub fn build(def: &ModuleDef, m: &ImageModule, reader: &mut Recorder) -> (Output
             .filter_map(|image| match reader.read(&image.path) {
                 Some(bytes) => Some((image, bytes)),
                 None => {
-                    errors.push(format!("File '{}' does not exist", image.path));
+                    errors.push(format!("{}: file not found", image.path));
                     None
                 }
             })
