@@ -422,3 +422,18 @@ async fn load_answers_image_requests() {
     assert_eq!(status, StatusCode::NOT_FOUND);
     drop(tx);
 }
+
+/// ImageModule takes no `dependencies` and no `group` from its definition
+/// (ResourceLoader's Module stubs them): MediaWiki's startup lists
+/// `ext.imageFixtures.selector` without the ones its definition names.
+#[test]
+fn an_image_module_has_no_dependencies_and_no_group() {
+    let (_, project) = fixture_project("en");
+    let def = project
+        .modules
+        .iter()
+        .find(|d| d.name == "ext.imageFixtures.selector")
+        .unwrap();
+    assert!(def.dependencies.is_empty());
+    assert_eq!(def.group, None);
+}

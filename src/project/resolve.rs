@@ -86,6 +86,11 @@ pub fn resolve(manifest: &Manifest, name: &str, info: &Value, s: &Settings) -> M
             Err(reason) => ModuleKind::Unsupported(reason),
         }
     };
+    // An image module reads neither (ResourceLoader's Module stubs them).
+    let (dependencies, group) = match kind {
+        ModuleKind::Image(_) => (Vec::new(), None),
+        _ => (dependencies, group),
+    };
     ModuleDef {
         name: name.to_string(),
         origin: manifest.path.clone(),
