@@ -255,8 +255,15 @@ fn core_and_extension() -> tempfile::TempDir {
     );
     common::write(
         root,
+        "core/resources/lib/codex-design-tokens/theme-wikimedia-ui.less",
+        "@color-base: #202122;\n",
+    );
+    common::write(
+        root,
         "ext/c.less",
-        "@import 'mediawiki.mixins';\n.c { .mixin-clearfix(); }\n",
+        "@import 'mediawiki.mixins';\n\
+         @import 'mediawiki.skin.codex-design-tokens/theme-wikimedia-ui';\n\
+         .c { .mixin-clearfix(); color: @color-base; }\n",
     );
     dir
 }
@@ -275,7 +282,7 @@ fn core_given_by_flag_toml_or_environment_provides_imports_and_messages() {
     assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
     let m = module_json(&out);
     assert!(
-        m["error"].as_str().unwrap().contains("mediawiki.mixins"),
+        m["error"].as_str().unwrap().contains("wasn't found"),
         "{m}"
     );
 
@@ -297,6 +304,11 @@ fn core_given_by_flag_toml_or_environment_provides_imports_and_messages() {
     );
     assert!(
         files.contains(&"../core/languages/i18n/en.json"),
+        "{files:?}"
+    );
+    // Core's import prefixes (MediaWiki ≥ 1.41), `.less` appended as there.
+    assert!(
+        files.contains(&"../core/resources/lib/codex-design-tokens/theme-wikimedia-ui.less"),
         "{files:?}"
     );
     let by_flag = m["version"].clone();

@@ -60,6 +60,29 @@ fn package_files_may_be_one_string_and_text_entries_are_strings() {
 }
 
 #[test]
+fn scripts_run_in_resourceloaders_order_each_once() {
+    let modules = built(
+        r#"{"ResourceModules": {"m": {
+            "scripts": ["a.js", "b.js"],
+            "languageScripts": {"en": "en.js", "de": ["de.js"]},
+            "skinScripts": {"default": "skin.js"},
+            "debugScripts": ["debug.js", "a.js"]}}}"#,
+        &[
+            ("a.js", "a();"),
+            ("b.js", "b();"),
+            ("en.js", "en();"),
+            ("de.js", "de();"),
+            ("skin.js", "skin();"),
+            ("debug.js", "debug();"),
+        ],
+    );
+    let Script::Plain(js) = &modules[0].2.output.script else {
+        panic!("plain scripts");
+    };
+    assert_eq!(js, "a();\nb();\nen();\nskin();\ndebug();\n");
+}
+
+#[test]
 fn a_message_that_exists_nowhere_is_left_out_of_the_blob() {
     let modules = built(
         r#"{"MessagesDirs": {"T": ["i18n"]},

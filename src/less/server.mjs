@@ -37,8 +37,9 @@
 //   node:  {"op":"done","id":8,"css":"...","error":null}   (see flip())
 //
 // Candidates follow less.js's node file manager: an import path starting with
-// a key of "prefixes" maps to that folder + the rest, normalized (the sole
-// candidate; the longest matching key wins); an absolute path is tried as is,
+// a key of "prefixes" maps to that folder + the rest, normalized, then that
+// with ".less" appended (the longest matching key wins; nothing else is
+// tried); an absolute path is tried as is,
 // otherwise in the importing file's directory; then joined to each of "paths"
 // (normalized, even an absolute path, as less.js does). In each folder an
 // import tries the path as written, then with ".less" appended, as
@@ -495,12 +496,13 @@ class ProtocolFileManager extends less.AbstractFileManager {
         const what = options.rawBuffer ? 'file path' : 'import path';
         const mapped = this.session.mapPrefix(filename);
         if (mapped !== null) {
-            const candidate = this.withExtension(path.normalize(mapped.folder + mapped.rest), options);
+            // As MediaWiki's prefix callback: the path as written, then with ".less".
+            const candidates = this.withLessExtension(path.normalize(mapped.folder + mapped.rest), options);
             if (hasDotSegments(mapped.rest)) {
                 const refusal = `prefixed ${what} with '.' or '..' segments: write it without them ('${filename}')`;
-                return { candidates: [candidate], asked: [], refusal };
+                return { candidates, asked: [], refusal };
             }
-            return { candidates: [candidate], asked: [candidate], refusal: null };
+            return { candidates, asked: candidates, refusal: null };
         }
         // As less.js: "paths" even for an absolute path (path.join("/p", "/a/b") is "/p/a/b").
         const dirs = [this.isPathAbsolute(filename) ? '' : currentDirectory].concat(options.paths || []);
@@ -521,10 +523,6 @@ class ProtocolFileManager extends less.AbstractFileManager {
                 "with '.' or '..' segments: write it without them";
         }
         return { candidates, asked, refusal };
-    }
-
-    withExtension(filename, options) {
-        return options.ext ? this.tryAppendExtension(filename, options.ext) : filename;
     }
 
     /**

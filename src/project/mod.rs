@@ -182,12 +182,18 @@ fn find_manifest(path: &str, source: &dyn Source) -> Result<(String, Vec<u8>), P
 }
 
 /// Where MediaWiki core keeps what every module's build may use, relative
-/// to its folder: the Less import folders load.php adds after a skin's
-/// (`mediawiki.mixins`, `mediawiki.skin.variables.less` defaults; the Codex
-/// design tokens of MediaWiki ≥ 1.41) and the message folders.
-const CORE_LESS_IMPORT_PATHS: &[&str] = &[
-    "resources/src/mediawiki.less",
-    "resources/lib/codex-design-tokens",
+/// to its folder: the Less import folder load.php adds after a skin's
+/// (`mediawiki.mixins`, `mediawiki.skin.variables.less` defaults), the
+/// import prefixes it maps to core's Codex libraries (MediaWiki ≥ 1.41;
+/// `mediawiki.skin.codex/` from 1.43), and the message folders.
+const CORE_LESS_IMPORT_PATHS: &[&str] = &["resources/src/mediawiki.less"];
+const CORE_LESS_PREFIXES: &[(&str, &str)] = &[
+    ("mediawiki.skin.codex/", "resources/lib/codex"),
+    (
+        "mediawiki.skin.codex-design-tokens/",
+        "resources/lib/codex-design-tokens",
+    ),
+    ("@wikimedia/codex-icons/", "resources/lib/codex-icons"),
 ];
 /// Core's message folders, as LocalisationCache lists them.
 const CORE_MESSAGES_DIRS: &[&str] = &[
@@ -261,12 +267,19 @@ fn resolve_modules(
     if let Some(core) = core {
         import_paths.extend(CORE_LESS_IMPORT_PATHS.iter().map(|p| paths::join(core, p)));
     }
-    let prefixes: Vec<(String, String)> = config
+    let mut prefixes: Vec<(String, String)> = config
         .less
         .prefixes
         .iter()
         .map(|(k, v)| (k.clone(), paths::normalize(v)))
         .collect();
+    // Core's prefixes, unless rldev.toml maps the same one.
+    for (prefix, folder) in core.map_or(&[][..], |_| CORE_LESS_PREFIXES) {
+        if !prefixes.iter().any(|(k, _)| k == prefix) {
+            let folder = paths::join(core.expect("core's prefixes only with core"), folder);
+            prefixes.push((prefix.to_string(), folder));
+        }
+    }
 
     let mut skin_themes = indexmap::IndexMap::new();
     for (skin, theme) in manifests.iter().flat_map(|m| &m.skin_ooui_themes) {

@@ -171,12 +171,24 @@ fn file_module(
             .map(|p| base.path(p))
             .collect()
     };
+    // In execution order, each file once: scripts, languageScripts (the
+    // language's, else English's), skinScripts, debugScripts (rldev serves
+    // scripts as load.php's debug mode does: unminified, with these).
     let mut scripts = list("scripts");
+    let language_scripts = info.get("languageScripts").and_then(Value::as_object);
+    let for_language = language_scripts
+        .and_then(|m| m.get(s.language).or_else(|| m.get("en")))
+        .map(string_list)
+        .unwrap_or_default();
+    scripts.extend(for_language.iter().map(|p| base.path(p)));
     scripts.extend(
         pick(info.get("skinScripts"), s.skin)
             .iter()
             .map(|p| base.path(p)),
     );
+    scripts.extend(list("debugScripts"));
+    let mut seen = std::collections::HashSet::new();
+    scripts.retain(|p| seen.insert(p.clone()));
     let mut styles = styles_of(&base, info.get("styles"));
     let own_skin_styles = info.get("skinStyles").and_then(Value::as_object);
     let skin_has_own = s

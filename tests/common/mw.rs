@@ -355,6 +355,26 @@ pub fn map_urls(css: &str, url_base: &str) -> String {
         out.push_str(before);
         let quote = after.starts_with(['"', '\'']);
         let url = &after[usize::from(quote)..];
+        // An image module's fallback URL: MediaWiki's `/w/load.php?…` and
+        // rldev's `/load?…` both become `load?…`, without `version=` (each
+        // side's own hash of the module).
+        let load = [format!("{url_base}load.php?"), format!("{url_base}load?")]
+            .iter()
+            .find_map(|p| url.strip_prefix(p.as_str()));
+        if let Some(query) = load {
+            if quote {
+                out.push_str(&after[..1]);
+            }
+            let end = query.find([')', '"', '\'']).unwrap_or(query.len());
+            let kept: Vec<&str> = query[..end]
+                .split('&')
+                .filter(|pair| !pair.starts_with("version="))
+                .collect();
+            out.push_str("load?");
+            out.push_str(&kept.join("&"));
+            rest = &query[end..];
+            continue;
+        }
         let mapped = url.strip_prefix(url_base).filter(|u| {
             ["extensions/", "skins/", "resources/"]
                 .iter()
