@@ -302,7 +302,11 @@ fn compare_registry(
 /// demand.
 const OTHER_CONTEXTS: &[(&str, &str, &str)] = &[
     ("skin=vector&lang=he", "&lang=he", " [lang=he]"),
-    ("skin=monobook&lang=en", "&skin=monobook", " [skin=monobook]"),
+    (
+        "skin=monobook&lang=en",
+        "&skin=monobook",
+        " [skin=monobook]",
+    ),
 ];
 
 fn compare_styles(wiki: &Wiki, rldev: &Server, ready: &[&str], found: &mut Differences) {
