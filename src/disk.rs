@@ -145,14 +145,31 @@ pub fn locate(args: &[PathBuf]) -> Result<Located, String> {
                 .iter()
                 .map(|m| paths::relative_to(&root, m))
                 .collect();
+            let core = manifests
+                .iter()
+                .find_map(|m| core_around(m))
+                .map(|c| paths::relative_to(&root, &c));
             Ok(Located {
                 root,
                 inputs: Inputs::Manifests(rels),
-                core: None,
+                core,
             })
         }
         _ => Err("give either one rldev.toml or manifests, not both".into()),
     }
+}
+
+/// MediaWiki core, when the manifest sits where MediaWiki keeps them:
+/// `<core>/extensions/X/extension.json` or `<core>/skins/X/skin.json`, with
+/// core's Less folder there.
+fn core_around(manifest: &Path) -> Option<PathBuf> {
+    let own = manifest.parent()?;
+    let kind = own.parent()?;
+    let core = kind.parent()?;
+    let named = kind
+        .file_name()
+        .is_some_and(|n| n == "extensions" || n == "skins");
+    (named && core.join("resources/src/mediawiki.less").is_dir()).then(|| core.to_path_buf())
 }
 
 /// The deepest folder holding every given file.

@@ -281,10 +281,7 @@ fn core_given_by_flag_toml_or_environment_provides_imports_and_messages() {
     let out = rldev(&root.join("ext"), &["hashes", ".", "--json"]);
     assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
     let m = module_json(&out);
-    assert!(
-        m["error"].as_str().unwrap().contains("wasn't found"),
-        "{m}"
-    );
+    assert!(m["error"].as_str().unwrap().contains("wasn't found"), "{m}");
 
     let out = rldev(
         &root.join("ext"),
@@ -335,4 +332,23 @@ fn core_given_by_flag_toml_or_environment_provides_imports_and_messages() {
     let out = rldev(&root.join("ext"), &["hashes", ".", "--core", "nowhere"]);
     assert_eq!(out.status.code(), Some(2));
     assert!(text(&out.stderr).contains("--core nowhere: no such folder"));
+}
+
+#[test]
+fn core_is_found_around_an_extension_and_named_when_missing() {
+    let dir = core_and_extension();
+    let root = dir.path();
+    // Without core: the message says how to give it.
+    let out = rldev(&root.join("ext"), &["hashes", ".", "--json"]);
+    let m = module_json(&out);
+    assert!(m["error"].as_str().unwrap().contains("--core PATH"), "{m}");
+    // The same extension inside core's extensions folder: core is found.
+    let inside = root.join("core/extensions/C");
+    std::fs::create_dir_all(&inside).unwrap();
+    for f in ["extension.json", "c.less"] {
+        std::fs::copy(root.join("ext").join(f), inside.join(f)).unwrap();
+    }
+    let out = rldev(&inside, &["hashes", ".", "--json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stdout));
+    assert_eq!(module_json(&out)["state"], "ready");
 }

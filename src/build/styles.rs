@@ -91,7 +91,7 @@ fn build_one(
         };
         compile(&job, reader, less).map_err(|e| match e.transient {
             true => StyleError::Compiler(e.to_string()),
-            false => StyleError::Module(e.to_string()),
+            false => StyleError::Module(with_core_hint(e.to_string(), module)),
         })?
     } else {
         source
@@ -112,6 +112,23 @@ fn build_one(
     };
     let remapped = remap(&css, &base, reader);
     print(&style.path, &remapped.css).map_err(StyleError::Module)
+}
+
+/// A missing `mediawiki.*` import in a project without MediaWiki core: the
+/// message says how to give it.
+fn with_core_hint(message: String, module: &FileModule) -> String {
+    let has_core = module
+        .less_import_paths
+        .iter()
+        .any(|p| p.ends_with("resources/src/mediawiki.less"));
+    if !has_core && message.contains(" wasn't found") && message.contains("'mediawiki.") {
+        format!(
+            "{message} (an import of MediaWiki core: give core's folder with --core PATH, \
+             core in rldev.toml or MW_INSTALL_PATH)"
+        )
+    } else {
+        message
+    }
 }
 
 /// Compiles through the compile cache when the compiler has one: an entry is
