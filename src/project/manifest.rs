@@ -60,9 +60,20 @@ impl Manifest {
             }
         }
         let config_prefix_v2 = root.get("manifest_version").and_then(Value::as_u64) == Some(2);
-        let config = object("config")?
+        // The name a setting goes by in ResourceLoader's Config: its global
+        // ($wg + key by default; `config_prefix`, or `_prefix` in version 1)
+        // without the leading "wg".
+        let config_table = object("config")?;
+        let prefix = root
+            .get("config_prefix")
+            .or_else(|| config_table.get("_prefix"))
+            .and_then(Value::as_str)
+            .unwrap_or("wg");
+        let prefix = prefix.strip_prefix("wg").unwrap_or(prefix).to_string();
+        let config = config_table
             .into_iter()
             .filter(|(k, _)| !k.starts_with('@') && k != "_prefix")
+            .map(|(k, v)| (format!("{prefix}{k}"), v))
             .map(|(k, v)| {
                 // manifest_version 2 wraps each value: {"value": …, "description": …}.
                 let value = match (&v, config_prefix_v2) {
@@ -151,5 +162,22 @@ mod tests {
             "skins/Plain/resources/mediawiki.less"
         );
         assert_eq!(m.modules.keys().collect::<Vec<_>>(), ["a", "b"]);
+    }
+
+    #[test]
+    fn settings_go_by_their_global_name_without_wg() {
+        let m = Manifest::parse(
+            "skins/C/skin.json",
+            br#"{"manifest_version": 2, "config_prefix": "wgCitizen",
+                "config": {"TableOfContentsCollapseAtCount": {"value": 28}}}"#,
+        )
+        .unwrap();
+        assert_eq!(m.config["CitizenTableOfContentsCollapseAtCount"], 28);
+        let v1 = Manifest::parse(
+            "extensions/O/extension.json",
+            br#"{"config": {"_prefix": "egOld", "Flag": true}}"#,
+        )
+        .unwrap();
+        assert_eq!(v1.config["egOldFlag"], true);
     }
 }
