@@ -138,7 +138,25 @@ impl Project {
                 .as_deref()
                 .map(|c| config_path(config_dir, c, source))
         });
-        let modules = resolve_modules(&config, &manifests, &language, rtl, core.as_deref());
+        // Core's SkinModule feature table, when core has one to read.
+        let skin_features = core
+            .as_deref()
+            .map(|c| paths::join(c, skin::CORE_SKIN_MODULE))
+            .and_then(|path| {
+                let table =
+                    skin::FeatureTable::parse(&String::from_utf8_lossy(&source.read(&path)?))?;
+                definition_files.push(path);
+                Some(table)
+            })
+            .unwrap_or_else(skin::FeatureTable::builtin);
+        let modules = resolve_modules(
+            &config,
+            &manifests,
+            &language,
+            rtl,
+            core.as_deref(),
+            &skin_features,
+        );
         Ok(Project {
             config,
             definition_files,
@@ -226,6 +244,7 @@ fn resolve_modules(
     language: &str,
     rtl: bool,
     core: Option<&str>,
+    skin_features: &skin::FeatureTable,
 ) -> Vec<ModuleDef> {
     let skin = config.skin.as_deref();
     let languages: Vec<&str> = if language == "en" {
@@ -316,6 +335,7 @@ fn resolve_modules(
                 rtl,
                 language,
                 skin_themes: &skin_themes,
+                skin_features,
             };
             let def = resolve::resolve(m, name, info, &settings);
             match modules.iter_mut().find(|d| d.name == def.name) {

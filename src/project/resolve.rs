@@ -28,6 +28,8 @@ pub struct Settings<'a> {
     pub language: &'a str,
     /// `SkinOOUIThemes` of every manifest (skin -> OOUI theme).
     pub skin_themes: &'a indexmap::IndexMap<String, String>,
+    /// Core's SkinModule features (or MediaWiki 1.39's).
+    pub skin_features: &'a super::skin::FeatureTable,
 }
 
 /// The classes that are plain file modules.
@@ -226,8 +228,8 @@ fn file_module(
         let core = s.core.ok_or(
             "a SkinModule needs MediaWiki core for its features: give --core PATH or core in rldev.toml",
         )?;
-        let skin = Skin::of(info)?;
-        styles = skin.styles(core, styles);
+        let skin = Skin::of(info, s.skin_features)?;
+        styles = skin.styles(core, styles, s.skin_features);
         if skin.has("toc") {
             less_messages.extend(TOC_LESS_MESSAGES.iter().map(|m| m.to_string()));
         }

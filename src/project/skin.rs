@@ -119,6 +119,144 @@ const DEFAULT_FEATURES_SPECIFIED: &[&str] =
 /// The `toc` feature's messages, as Less variables.
 pub const TOC_LESS_MESSAGES: &[&str] = &["hidetoc", "showtoc"];
 
+/// Each feature's core stylesheets (core-relative) by media type, in output
+/// order: core's own table when it can be read (its `SkinModule.php`), so
+/// the features are those of the core at hand; else MediaWiki 1.39's.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FeatureTable {
+    pub features: Vec<(String, MediaFiles)>,
+}
+
+/// (media type, core-relative stylesheets) of one feature, in order.
+pub type MediaFiles = Vec<(String, Vec<String>)>;
+
+/// Where core defines its SkinModule.
+pub const CORE_SKIN_MODULE: &str = "includes/ResourceLoader/SkinModule.php";
+
+impl FeatureTable {
+    /// MediaWiki 1.39's table.
+    pub fn builtin() -> FeatureTable {
+        FeatureTable {
+            features: FEATURE_FILES
+                .iter()
+                .map(|(name, files)| {
+                    let files = files
+                        .iter()
+                        .map(|(media, names)| {
+                            let paths = names.iter().map(|n| format!("{SKINNING}/{n}")).collect();
+                            (media.to_string(), paths)
+                        })
+                        .collect();
+                    (name.to_string(), files)
+                })
+                .collect(),
+        }
+    }
+
+    /// The `FEATURE_FILES` constant of core's `SkinModule.php` (a PHP array
+    /// of string keys and lists of strings); None when it is not there. A
+    /// `content-media` left empty (MediaWiki ≥ 1.41 fills it in code) gets
+    /// the files that code adds by default.
+    pub fn parse(php: &str) -> Option<FeatureTable> {
+        let start = php.find("FEATURE_FILES = [")? + "FEATURE_FILES = ".len();
+        let tokens = php_tokens(&php[start..]);
+        let mut features: Vec<(String, MediaFiles)> = Vec::new();
+        let mut depth = 0;
+        let mut key: Option<String> = None;
+        for token in tokens {
+            match token {
+                Token::Open => {
+                    depth += 1;
+                    match (depth, key.take()) {
+                        (2, Some(name)) => features.push((name, Vec::new())),
+                        (3, Some(media)) => features.last_mut()?.1.push((media, Vec::new())),
+                        (1, None) => {}
+                        _ => return None,
+                    }
+                }
+                Token::Close => {
+                    depth -= 1;
+                    if depth == 0 {
+                        break;
+                    }
+                }
+                Token::Arrow => {}
+                Token::Text(t) if depth == 3 => features.last_mut()?.1.last_mut()?.1.push(t),
+                Token::Text(t) => key = Some(t),
+            }
+        }
+        if features.is_empty() || depth != 0 {
+            return None;
+        }
+        for (name, files) in &mut features {
+            if name == "content-media" && files.is_empty() {
+                for (media, file) in [
+                    ("all", "content.media-common.less"),
+                    ("screen", "content.media-screen.less"),
+                    ("print", "content.media-print.less"),
+                ] {
+                    files.push((media.to_string(), vec![format!("{SKINNING}/{file}")]));
+                }
+            }
+        }
+        Some(FeatureTable { features })
+    }
+}
+
+enum Token {
+    Open,
+    Close,
+    Arrow,
+    Text(String),
+}
+
+/// The tokens of a PHP array literal that matter here: brackets, `=>` and
+/// single-quoted strings; comments, commas and whitespace skipped.
+fn php_tokens(src: &str) -> Vec<Token> {
+    let mut out = Vec::new();
+    let mut chars = src.chars().peekable();
+    let mut depth = 0usize;
+    while let Some(c) = chars.next() {
+        match c {
+            '[' => {
+                depth += 1;
+                out.push(Token::Open);
+            }
+            ']' => {
+                out.push(Token::Close);
+                depth = depth.saturating_sub(1);
+                if depth == 0 {
+                    break;
+                }
+            }
+            '=' if chars.peek() == Some(&'>') => {
+                chars.next();
+                out.push(Token::Arrow);
+            }
+            '/' if chars.peek() == Some(&'/') => {
+                for c in chars.by_ref() {
+                    if c == '\n' {
+                        break;
+                    }
+                }
+            }
+            '\'' => {
+                let mut text = String::new();
+                while let Some(c) = chars.next() {
+                    match c {
+                        '\\' => text.extend(chars.next()),
+                        '\'' => break,
+                        c => text.push(c),
+                    }
+                }
+                out.push(Token::Text(text));
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
 /// What a SkinModule adds to a file module.
 #[derive(Debug)]
 pub struct Skin {
@@ -130,7 +268,7 @@ pub struct Skin {
 
 impl Skin {
     /// Reads `features` (a list, a map of name -> on, or absent: only `logo`).
-    pub fn of(info: &Map<String, Value>) -> Result<Skin, String> {
+    pub fn of(info: &Map<String, Value>, table: &FeatureTable) -> Result<Skin, String> {
         let (mut map, list_mode): (Vec<(String, bool)>, bool) = match info.get("features") {
             None => (vec![("logo".into(), true)], true),
             Some(Value::Array(items)) => (
@@ -150,8 +288,20 @@ impl Skin {
             Some(_) => return Err("features must be a list or an object".into()),
         };
         let deprecated = compatibility(&mut map, !list_mode);
+        // Cores whose table has no `interface` (MediaWiki ≥ 1.41) drop it and
+        // `legacy` whatever their value, and read `elements` (1.39 checked a
+        // misspelt `element`) as asking for `content-links` too.
+        if !table.features.iter().any(|(f, _)| f == "interface") {
+            if !list_mode
+                && let Some(v) = map.iter().find(|(n, _)| n == "elements").map(|(_, v)| *v)
+                && !map.iter().any(|(n, _)| n == "content-links")
+            {
+                map.push(("content-links".into(), v));
+            }
+            map.retain(|(n, _)| n != "interface" && n != "legacy");
+        }
         for (name, _) in &map {
-            if !FEATURE_FILES.iter().any(|(f, _)| f == name) {
+            if !table.features.iter().any(|(f, _)| f == name) {
                 return Err(format!("feature '{name}' is not recognised"));
             }
         }
@@ -179,24 +329,23 @@ impl Skin {
     /// The core stylesheets of the enabled features followed by the module's
     /// own, grouped by media type in the order ResourceLoader outputs them
     /// (each type where it first appears, features before the module's files).
-    pub fn styles(&self, core: &str, own: Vec<Style>) -> Vec<Style> {
+    pub fn styles(&self, core: &str, own: Vec<Style>, table: &FeatureTable) -> Vec<Style> {
         let mut groups: Vec<(String, Vec<Style>)> = Vec::new();
         let mut add = |media: &str, style: Style| match groups.iter_mut().find(|(m, _)| m == media)
         {
             Some((_, list)) => list.push(style),
             None => groups.push((media.to_string(), vec![style])),
         };
-        for (feature, files) in FEATURE_FILES {
+        for (feature, files) in &table.features {
             if !self.has(feature) {
                 continue;
             }
-            for (media, names) in *files {
-                for name in *names {
-                    let rel = format!("{SKINNING}/{name}");
+            for (media, names) in files {
+                for rel in names {
                     add(
                         media,
                         Style {
-                            path: paths::join(core, &rel),
+                            path: paths::join(core, rel),
                             media: media.to_string(),
                             url: format!("/{rel}"),
                         },
@@ -311,7 +460,7 @@ mod tests {
     use serde_json::json;
 
     fn skin(v: Value) -> Skin {
-        Skin::of(v.as_object().unwrap()).unwrap()
+        Skin::of(v.as_object().unwrap(), &FeatureTable::builtin()).unwrap()
     }
 
     #[test]
@@ -342,7 +491,13 @@ mod tests {
                 .unwrap()
                 .starts_with("[1.37] The use of the `content` feature")
         );
-        assert!(Skin::of(json!({"features": ["nope"]}).as_object().unwrap()).is_err());
+        assert!(
+            Skin::of(
+                json!({"features": ["nope"]}).as_object().unwrap(),
+                &FeatureTable::builtin()
+            )
+            .is_err()
+        );
     }
 
     #[test]
@@ -353,7 +508,7 @@ mod tests {
             media: "screen".into(),
             url: "/skins/S/a.less".into(),
         }];
-        let styles = s.styles("core", own);
+        let styles = s.styles("core", own, &FeatureTable::builtin());
         let listed: Vec<(&str, &str)> = styles
             .iter()
             .map(|s| (s.media.as_str(), s.path.as_str()))
@@ -381,6 +536,46 @@ mod tests {
                 ("screen", "skin/a.less"),
             ]
         );
+    }
+
+    #[test]
+    fn cores_own_feature_table_is_read_from_its_php() {
+        let php = r#"
+    private const FEATURE_FILES = [
+        'logo' => [
+            // Applies the logo.
+            'all' => [ 'resources/src/mediawiki.skinning/logo.less' ],
+            'print' => [ 'resources/src/mediawiki.skinning/logo-print.less' ],
+        ],
+        // Placeholder for dynamic definition in getFeatureFilePaths()
+        'content-media' => [],
+        'toc' => [
+            'all' => [ 'resources/src/mediawiki.skinning/toc/common.less' ],
+        ],
+    ];
+    private const OTHER = [ 'x' => 'y' ];"#;
+        let table = FeatureTable::parse(php).unwrap();
+        let names: Vec<&str> = table.features.iter().map(|(n, _)| n.as_str()).collect();
+        assert_eq!(names, ["logo", "content-media", "toc"]);
+        assert_eq!(
+            table.features[0].1[1],
+            (
+                "print".to_string(),
+                vec!["resources/src/mediawiki.skinning/logo-print.less".to_string()]
+            )
+        );
+        assert_eq!(table.features[1].1.len(), 3);
+        assert_eq!(
+            table.features[2].1[0].1,
+            ["resources/src/mediawiki.skinning/toc/common.less"]
+        );
+        assert!(FeatureTable::parse("<?php class X {}").is_none());
+        // MediaWiki 1.39's own file gives the built-in table.
+        if let Ok(php) =
+            std::fs::read_to_string("/usr/share/mediawiki/includes/ResourceLoader/SkinModule.php")
+        {
+            assert_eq!(FeatureTable::parse(&php).unwrap(), FeatureTable::builtin());
+        }
     }
 
     #[test]
