@@ -212,12 +212,15 @@ fn private_refusal(plan: &Plan, script: bool) -> String {
     out
 }
 
-/// Whether an `If-None-Match` value holds this ETag (exact match in the list, or `*`).
+/// Whether an `If-None-Match` value holds this ETag: `*`, or an entry of the
+/// list equal to it by RFC 9110's weak comparison (`"x"` matches `W/"x"`).
 pub fn not_modified(if_none_match: &str, etag: &str) -> bool {
+    let opaque = |t: &str| t.strip_prefix("W/").unwrap_or(t).to_string();
+    let ours = opaque(etag);
     if_none_match
         .split(',')
         .map(str::trim)
-        .any(|t| t == etag || t == "*")
+        .any(|t| t == "*" || opaque(t) == ours)
 }
 
 fn json<T: Serialize + ?Sized>(v: &T) -> String {
@@ -399,8 +402,10 @@ mod tests {
     }
 
     #[test]
-    fn if_none_match_is_an_exact_list_match() {
+    fn if_none_match_is_a_weak_list_match() {
         assert!(not_modified("W/\"abc\"", "W/\"abc\""));
+        assert!(not_modified("\"abc\"", "W/\"abc\""));
+        assert!(not_modified("\"zz\", \"abc\"", "W/\"abc\""));
         assert!(not_modified("\"x\", W/\"abc\"", "W/\"abc\""));
         assert!(!not_modified("W/\"abcd\"", "W/\"abc\""));
         assert!(!not_modified("W/\"abc_with_errors\"", "W/\"abc\""));
