@@ -159,6 +159,8 @@ impl Daemon {
         let mut batch_start = Instant::now();
         let mut last_path = Instant::now();
         loop {
+            // A project without modules is ready before any build comes back.
+            self.check_ready(started);
             if !self.recheck.is_empty() {
                 if batch.is_empty() && !rescan {
                     batch_start = Instant::now();
@@ -261,12 +263,17 @@ impl Daemon {
                     self.publish(out, None);
                 }
             }
-            if !self.ready && self.engine.settled() {
-                self.ready = true;
-                let url = self.serving.as_ref().map(|s| s.url.as_str());
-                self.printer
-                    .ready(self.engine.registry(), started.elapsed(), url);
-            }
+            self.check_ready(started);
+        }
+    }
+
+    /// Says `ready` once every module is built (at once when there is none).
+    fn check_ready(&mut self, started: Instant) {
+        if !self.ready && self.engine.settled() {
+            self.ready = true;
+            let url = self.serving.as_ref().map(|s| s.url.as_str());
+            self.printer
+                .ready(self.engine.registry(), started.elapsed(), url);
         }
     }
 

@@ -326,3 +326,46 @@ fn load_answers_other_contexts_built_on_demand() {
         std::thread::sleep(Duration::from_millis(50));
     }
 }
+
+/// A busy port from rldev.toml moves to the next free one, saying so; the
+/// same port given with `--port` is an error (exit 2).
+#[test]
+fn a_busy_port_moves_on_unless_given_with_port() {
+    use std::io::BufRead;
+    let busy = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = busy.local_addr().unwrap().port();
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    common::write(root, "extension.json", r#"{"ResourceModules": {}}"#);
+    common::write(
+        root,
+        "rldev.toml",
+        &format!("manifests = [\".\"]\n[server]\nport = {port}\n"),
+    );
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_rldev"))
+        .args(["serve", "--json"])
+        .current_dir(root)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = std::io::BufReader::new(child.stdout.take().unwrap()).lines();
+    let ready: Value = serde_json::from_str(&lines.next().unwrap().unwrap()).unwrap();
+    child.kill().unwrap();
+    let out = child.wait_with_output().unwrap();
+    let url = ready["url"].as_str().unwrap();
+    assert!(!url.contains(&format!(":{port}/")), "{url}");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains(&format!("port {port} is in use")),
+        "{stderr}"
+    );
+
+    let strict = std::process::Command::new(env!("CARGO_BIN_EXE_rldev"))
+        .args(["serve", "--json", "--port", &port.to_string()])
+        .current_dir(root)
+        .output()
+        .unwrap();
+    assert_eq!(strict.status.code(), Some(2));
+    drop(busy);
+}

@@ -29,13 +29,11 @@ pub fn serve(
     let host = host
         .or_else(|| project.config.server.host.clone())
         .unwrap_or_else(|| DEFAULT_HOST.to_string());
+    // As Vite: a busy port moves to the next free one, with a message;
+    // a port given with --port stays strict.
+    let strict = port.is_some();
     let port = port.or(project.config.server.port).unwrap_or(DEFAULT_PORT);
-    let listener = TcpListener::bind((host.as_str(), port)).map_err(|e| {
-        Fatal(format!(
-            "cannot listen on {host}:{port}: {e} (another server running? \
-             --port 0 picks a free port)"
-        ))
-    })?;
+    let listener = bind(&host, port, strict)?;
     listener
         .set_nonblocking(true)
         .map_err(|e| Fatal(format!("socket: {e}")))?;
@@ -79,4 +77,30 @@ pub fn serve(
     })?;
     let _ = daemon.join();
     Ok(0)
+}
+
+/// Listens on `host:port`, or (unless `strict`) the first free port of the
+/// next 20 when it is in use.
+fn bind(host: &str, port: u16, strict: bool) -> Result<TcpListener, Fatal> {
+    let tries = if strict || port == 0 { 1 } else { 21 };
+    let mut last = None;
+    for candidate in (port..=u16::MAX).take(tries) {
+        match TcpListener::bind((host, candidate)) {
+            Ok(l) => {
+                if candidate != port {
+                    eprintln!("rldev: port {port} is in use, serving on port {candidate} instead");
+                }
+                return Ok(l);
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::AddrInUse => last = Some(e),
+            Err(e) => {
+                return Err(Fatal(format!("cannot listen on {host}:{candidate}: {e}")));
+            }
+        }
+    }
+    let e = last.map_or_else(String::new, |e| e.to_string());
+    Err(Fatal(format!(
+        "cannot listen on {host}:{port}: {e} (another server running? \
+         --port 0 picks a free port)"
+    )))
 }
