@@ -169,9 +169,11 @@ async fn live_reload_steps(s: &mut Session) {
         READY,
     ));
     s.wait(
-        "the console line '[rldev] connected' after the restart (or a reload, caught below)",
-        "return window.__kept !== 5
-            || (window.__logs || []).some(function (l) { return l.includes('[rldev] connected'); })",
+        "the console lines of the lost connection and of its return (or a reload, caught below)",
+        "var logs = window.__logs || [];
+        return window.__kept !== 5
+            || (logs.some(function (l) { return l.includes('[rldev] connection to rldev lost'); })
+                && logs.some(function (l) { return l.includes('[rldev] connection to rldev is back'); }))",
     )
     .await;
     // A reload would come after the hello (or the answer to a sync): give it time.

@@ -707,7 +707,7 @@
 
   // ---- Live reload ---------------------------------------------------------------------
 
-  const live = { socket: null, seq: 0, wsPath: '/ws', reloading: false, lastSync: null, delay: 300 };
+  const live = { socket: null, seq: 0, wsPath: '/ws', reloading: false, lastSync: null, delay: 300, opened: false, lost: false };
 
   function isLoaded(m) {
     return m.state === 'loaded' || m.state === 'executing' || m.state === 'ready' || m.state === 'error';
@@ -904,11 +904,18 @@
     live.socket = socket;
     socket.onopen = () => {
       live.delay = 300;
-      console.info('[rldev] connected');
+      console.info(live.lost ? '[rldev] connection to rldev is back' : '[rldev] connected');
+      live.lost = false;
+      live.opened = true;
     };
     socket.onmessage = onMessage;
     socket.onclose = () => {
       if (live.socket === socket) live.socket = null;
+      // Said once per loss, not for every failed retry.
+      if (live.opened && !live.lost && !live.reloading) {
+        live.lost = true;
+        console.warn('[rldev] connection to rldev lost; trying again (is rldev serve still running?)');
+      }
       scheduleReconnect();
     };
   }
