@@ -87,7 +87,8 @@ import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
 
 const { less, lessRequire, defaultFunc } = await loadLess();
-const cssjanus = lessRequire('cssjanus');
+// CSSJanus, loaded on the first flip (a missing package fails flips only).
+let cssjanus = null;
 const Node = less.tree.Node;
 const cacheEnabled = process.env.RLDEV_LESS_CACHE !== '0';
 const debugEnabled = process.env.RLDEV_LESS_DEBUG === '1';
@@ -1741,6 +1742,7 @@ function flip(id, css) {
         return { op: 'done', id, css: null, error: errorInfo(new Error('"css" must be a string')) };
     }
     try {
+        cssjanus ??= lessRequire('cssjanus');
         return { op: 'done', id, css: cssjanus.transform(css, { transformDirInUrl: true, transformEdgeInUrl: false }), error: null };
     } catch (e) {
         return { op: 'done', id, css: null, error: errorInfo(e) };

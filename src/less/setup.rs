@@ -90,27 +90,83 @@ pub fn cache_dir() -> PathBuf {
     }
 }
 
-fn has_pinned_less(modules: &Path) -> bool {
-    std::fs::read_to_string(modules.join("less").join("package.json"))
-        .is_ok_and(|s| s.contains(&format!("\"version\": \"{LESS_VERSION}\"")))
+/// Whether `modules` holds exactly the pinned packages: npm's record of the
+/// install there is the one `package-lock.json` gives (less.js and CSSJanus
+/// at their pinned versions).
+fn has_pinned_packages(modules: &Path) -> bool {
+    let pinned: Option<serde_json::Value> = serde_json::from_str(PACKAGE_LOCK).ok();
+    let installed: Option<serde_json::Value> =
+        std::fs::read_to_string(modules.join(".package-lock.json"))
+            .ok()
+            .and_then(|s| serde_json::from_str(&s).ok());
+    match (pinned, installed) {
+        (Some(p), Some(i)) => p["packages"].as_object().is_some_and(|pkgs| {
+            pkgs.iter()
+                .filter(|(k, _)| !k.is_empty())
+                .all(|(k, v)| i["packages"][k]["version"] == v["version"])
+        }),
+        _ => false,
+    }
 }
 
 fn find_modules(cache: &Path) -> Result<PathBuf, String> {
     if let Some(p) = std::env::var_os("RLDEV_LESS_MODULES") {
         return Ok(PathBuf::from(p));
     }
-    // A checkout of rldev after `npm ci`.
-    let checkout = Path::new(env!("CARGO_MANIFEST_DIR")).join("node_modules");
-    if has_pinned_less(&checkout) {
-        return Ok(checkout);
+    // A checkout of rldev: its own node_modules (`npm ci`, as scripts/test
+    // runs it), installed there the first time, so the first command and the
+    // tests install once.
+    let checkout = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let is_this_checkout = std::fs::read_to_string(checkout.join("package-lock.json"))
+        .is_ok_and(|lock| lock == PACKAGE_LOCK);
+    if is_this_checkout {
+        let modules = checkout.join("node_modules");
+        if !has_pinned_packages(&modules) {
+            install_in_checkout(checkout)?;
+        }
+        return Ok(modules);
     }
-    let dir = cache.join(format!("less-{LESS_VERSION}"));
+    let dir = cache.join(format!("node-{}", lock_digest()));
     let modules = dir.join("node_modules");
-    if has_pinned_less(&modules) {
+    if has_pinned_packages(&modules) {
         return Ok(modules);
     }
     install(&dir)?;
     Ok(modules)
+}
+
+/// 8 hex digits of the lock file's SHA-1: the cache folder of this install.
+fn lock_digest() -> String {
+    Sha1::digest(PACKAGE_LOCK.as_bytes())
+        .iter()
+        .take(4)
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// `npm ci` in rldev's own checkout.
+fn install_in_checkout(checkout: &Path) -> Result<(), String> {
+    eprintln!(
+        "rldev: installing less {LESS_VERSION} with npm into {} (once)",
+        checkout.join("node_modules").display()
+    );
+    let npm =
+        which("npm").ok_or("less.js is not installed and `npm` is not on PATH to install it")?;
+    let out = Command::new(npm)
+        .args(["ci", "--no-audit", "--no-fund", "--loglevel=error"])
+        .current_dir(checkout)
+        .stdout(std::process::Stdio::null())
+        .output()
+        .map_err(|e| format!("cannot run npm: {e}"))?;
+    if !out.status.success() {
+        return Err(format!(
+            "npm ci in {} failed ({}): {}",
+            checkout.display(),
+            out.status,
+            String::from_utf8_lossy(&out.stderr).trim()
+        ));
+    }
+    Ok(())
 }
 
 /// `npm ci` of the pinned package into a fresh folder, renamed into place when complete.
@@ -122,7 +178,7 @@ fn install(dir: &Path) -> Result<(), String> {
     let npm =
         which("npm").ok_or("less.js is not installed and `npm` is not on PATH to install it")?;
     let parent = dir.parent().expect("cache folder has a parent");
-    let staging = parent.join(format!("less-{LESS_VERSION}.{}.tmp", std::process::id()));
+    let staging = parent.join(format!("node-{}.{}.tmp", lock_digest(), std::process::id()));
     let fail = |e: String| format!("cannot install less.js into {}: {e}", staging.display());
     std::fs::create_dir_all(&staging).map_err(|e| fail(e.to_string()))?;
     std::fs::write(staging.join("package.json"), PACKAGE_JSON).map_err(|e| fail(e.to_string()))?;
@@ -162,6 +218,19 @@ fn write_script(cache: &Path) -> Result<PathBuf, String> {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn an_install_counts_only_with_every_pinned_version() {
+        let dir = tempfile::tempdir().unwrap();
+        assert!(!has_pinned_packages(dir.path()));
+        std::fs::write(dir.path().join(".package-lock.json"), PACKAGE_LOCK).unwrap();
+        assert!(has_pinned_packages(dir.path()));
+        let older = PACKAGE_LOCK.replacen("\"version\": \"2.1.0\"", "\"version\": \"2.0.1\"", 1);
+        assert_ne!(older, PACKAGE_LOCK, "the lock pins cssjanus 2.1.0");
+        std::fs::write(dir.path().join(".package-lock.json"), older).unwrap();
+        assert!(!has_pinned_packages(dir.path()));
+    }
+
     use super::*;
 
     #[test]
