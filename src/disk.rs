@@ -93,10 +93,21 @@ pub fn locate(args: &[PathBuf]) -> Result<Located, String> {
     if args.is_empty() {
         let here =
             std::env::current_dir().map_err(|e| format!("cannot read the current folder: {e}"))?;
-        if !here.join("rldev.toml").is_file() {
-            return Err("no rldev.toml in this folder: give a manifest, a folder holding one, or an rldev.toml".into());
+        // ./rldev.toml, else the extension or skin of this folder (zero config).
+        if here.join("rldev.toml").is_file() {
+            return locate(&[here.join("rldev.toml")]);
         }
-        return locate(&[here.join("rldev.toml")]);
+        if ["extension.json", "skin.json"]
+            .iter()
+            .any(|m| here.join(m).is_file())
+        {
+            return locate(&[here]);
+        }
+        return Err(
+            "no rldev.toml, extension.json or skin.json in this folder: give a manifest, \
+             a folder holding one, or an rldev.toml"
+                .into(),
+        );
     }
     let mut configs = Vec::new();
     let mut manifests = Vec::new();

@@ -362,3 +362,21 @@ fn core_is_found_around_an_extension_and_named_when_missing() {
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stdout));
     assert_eq!(module_json(&out)["state"], "ready");
 }
+
+#[test]
+fn inside_an_extension_no_path_is_needed() {
+    let dir = core_and_extension();
+    let inside = dir.path().join("core/extensions/C");
+    std::fs::create_dir_all(&inside).unwrap();
+    for f in ["extension.json", "c.less"] {
+        std::fs::copy(dir.path().join("ext").join(f), inside.join(f)).unwrap();
+    }
+    // No rldev.toml, no path: the extension of this folder, its core found.
+    let out = rldev(&inside, &["hashes", "--json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(module_json(&out)["state"], "ready");
+    let empty = tempfile::tempdir().unwrap();
+    let out = rldev(empty.path(), &["hashes"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("no rldev.toml, extension.json or skin.json"));
+}
