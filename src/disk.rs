@@ -171,16 +171,14 @@ pub fn locate(args: &[PathBuf]) -> Result<Located, String> {
 }
 
 /// MediaWiki core, when the manifest sits where MediaWiki keeps them:
-/// `<core>/extensions/X/extension.json` or `<core>/skins/X/skin.json`, with
-/// core's Less folder there.
+/// `<core>/extensions/X/extension.json` or `<core>/skins/X/skin.json` (any
+/// folder name in the middle: Debian's tree has `extensions-core`), with
+/// core's Less folder and `includes` there.
 fn core_around(manifest: &Path) -> Option<PathBuf> {
-    let own = manifest.parent()?;
-    let kind = own.parent()?;
-    let core = kind.parent()?;
-    let named = kind
-        .file_name()
-        .is_some_and(|n| n == "extensions" || n == "skins");
-    (named && core.join("resources/src/mediawiki.less").is_dir()).then(|| core.to_path_buf())
+    let core = manifest.parent()?.parent()?.parent()?;
+    let is_core =
+        core.join("resources/src/mediawiki.less").is_dir() && core.join("includes").is_dir();
+    is_core.then(|| core.to_path_buf())
 }
 
 /// The deepest folder holding every given file.

@@ -252,6 +252,7 @@ fn core_and_extension() -> tempfile::TempDir {
         "core/resources/src/mediawiki.less/mediawiki.mixins.less",
         ".mixin-clearfix() { clear: both; }\n",
     );
+    common::write(root, "core/includes/Defines.php", "<?php\n");
     common::write(
         root,
         "core/languages/i18n/en.json",
