@@ -386,6 +386,32 @@ async fn a_foreign_host_is_refused() {
 }
 
 #[tokio::test]
+async fn two_host_headers_or_a_foreign_absolute_request_line_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let twice = Request::builder()
+        .uri("/registry.json")
+        .header(header::HOST, "127.0.0.1:8080")
+        .header(header::HOST, "evil.example")
+        .body(Body::empty())
+        .unwrap();
+    let res = app(state(dir.path())).oneshot(twice).await.unwrap();
+    assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+    // The request line's authority is the one checked, not Host.
+    for (uri, status) in [
+        ("http://evil.example/registry.json", StatusCode::FORBIDDEN),
+        ("http://127.0.0.1:8080/registry.json", StatusCode::OK),
+    ] {
+        let req = Request::builder()
+            .uri(uri)
+            .header(header::HOST, "127.0.0.1:8080")
+            .body(Body::empty())
+            .unwrap();
+        let res = app(state(dir.path())).oneshot(req).await.unwrap();
+        assert_eq!(res.status(), status, "{uri}");
+    }
+}
+
+#[tokio::test]
 async fn a_websocket_upgrade_from_a_foreign_origin_is_refused() {
     let a = get_with(
         tempfile::tempdir().unwrap().path(),

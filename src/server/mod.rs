@@ -51,13 +51,25 @@ pub fn app(state: AppState) -> Router {
         .with_state(state)
 }
 
-/// Refuses requests whose `Host` is not this server (DNS rebinding).
+/// Refuses requests whose `Host` is not this server (DNS rebinding). Two
+/// `Host` headers are a bad request (RFC 9112); a request line in absolute
+/// form names the authority to check, whatever `Host` says.
 async fn check_host(State(state): State<AppState>, req: Request, next: Next) -> Response {
-    let host = req
-        .headers()
-        .get(header::HOST)
-        .and_then(|h| h.to_str().ok())
-        .or_else(|| req.uri().authority().map(|a| a.as_str()));
+    if req.headers().get_all(header::HOST).iter().count() > 1 {
+        return (
+            StatusCode::BAD_REQUEST,
+            no_store(),
+            "rldev: more than one Host header\n",
+        )
+            .into_response();
+    }
+    let host = match req.uri().authority() {
+        Some(authority) => Some(authority.as_str()),
+        None => req
+            .headers()
+            .get(header::HOST)
+            .and_then(|h| h.to_str().ok()),
+    };
     match host {
         Some(h) if safety::host_allowed(h, &state.host) => next.run(req).await,
         _ => (
