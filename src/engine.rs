@@ -17,7 +17,6 @@ use crate::build::Built;
 use crate::files::ContentHash;
 use crate::project::ModuleDef;
 use crate::registry::{Cause, Change, Diff, Entry, Registry, State, StateChange};
-use crate::version;
 
 /// What a build found: every path it looked up, and its first problem.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -346,30 +345,11 @@ impl Engine {
 
     /// The registry entry of `module` from its definition, known reads and current hashes.
     fn entry(&self, module: &str, error: Option<String>) -> Entry {
-        let def = &self.defs[module];
         let reads = &self.known[module].reads;
-        let hash = |p: &String| self.hashes.get(p).copied().flatten();
-        Entry {
-            version: version::module_version(
-                def,
-                reads
-                    .iter()
-                    .map(|p| (p.as_str(), self.hashes.get(p).and_then(Option::as_ref))),
-            ),
-            dependencies: def.dependencies.clone(),
-            group: def.group.clone(),
-            state: if error.is_some() {
-                State::Error
-            } else {
-                State::Ready
-            },
-            error,
-            files: reads
-                .iter()
-                .filter(|p| hash(p).is_some())
-                .cloned()
-                .collect(),
-        }
+        let lookups = reads
+            .iter()
+            .map(|p| (p.as_str(), self.hashes.get(p).and_then(Option::as_ref)));
+        Entry::of(&self.defs[module], lookups, error)
     }
 
     /// Keeps the registry in registration order.

@@ -22,6 +22,34 @@ pub struct Entry {
     pub files: Vec<String>,
 }
 
+impl Entry {
+    /// A module's entry from its definition, every path its build looked up
+    /// with the content hash it has (`None`: absent) and its error, if any.
+    pub fn of<'a>(
+        def: &crate::project::ModuleDef,
+        lookups: impl IntoIterator<Item = (&'a str, Option<&'a crate::files::ContentHash>)>,
+        error: Option<String>,
+    ) -> Entry {
+        let lookups: Vec<_> = lookups.into_iter().collect();
+        Entry {
+            version: crate::version::module_version(def, lookups.iter().copied()),
+            dependencies: def.dependencies.clone(),
+            group: def.group.clone(),
+            state: if error.is_some() {
+                State::Error
+            } else {
+                State::Ready
+            },
+            error,
+            files: lookups
+                .iter()
+                .filter(|(_, h)| h.is_some())
+                .map(|(p, _)| p.to_string())
+                .collect(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct Registry {
     pub seq: u64,

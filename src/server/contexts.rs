@@ -15,11 +15,10 @@ use indexmap::IndexMap;
 use super::live::{Rendered, Snapshot};
 use crate::build::{Built, build};
 use crate::disk::{DiskSource, Located};
-use crate::files::{ContentHash, FileStore};
+use crate::files::FileStore;
 use crate::less::LessCompiler;
 use crate::project::{Context, ModuleDef, Project, is_rtl};
-use crate::registry::{Entry, Registry, State};
-use crate::version;
+use crate::registry::{Entry, Registry};
 
 /// The builder of other contexts, shared by the HTTP handlers.
 pub struct Contexts {
@@ -159,30 +158,10 @@ impl Contexts {
 }
 
 fn kept(def: &ModuleDef, built: Built) -> Kept {
-    let hashes: Vec<(&str, Option<&ContentHash>)> = built
-        .reads
-        .iter()
-        .map(|(p, h)| (p.as_str(), h.as_ref()))
-        .collect();
-    let version = version::module_version(def, hashes);
     let error = built.transient.clone().or(built.error.clone());
-    let entry = Entry {
-        version: version.clone(),
-        dependencies: def.dependencies.clone(),
-        group: def.group.clone(),
-        state: if error.is_some() {
-            State::Error
-        } else {
-            State::Ready
-        },
-        error,
-        files: built
-            .reads
-            .iter()
-            .filter(|(_, h)| h.is_some())
-            .map(|(p, _)| p.clone())
-            .collect(),
-    };
+    let lookups = built.reads.iter().map(|(p, h)| (p.as_str(), h.as_ref()));
+    let entry = Entry::of(def, lookups, error);
+    let version = entry.version.clone();
     let rendered = Arc::new(Rendered::new(&version, &built));
     Kept {
         def: def.clone(),

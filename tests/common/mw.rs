@@ -303,49 +303,9 @@ pub fn normalize_css(css: &str, url_base: &str) -> Result<String, String> {
     Ok(map_urls(&printed.code, url_base))
 }
 
-/// MediaWiki's `CSSMin::minify` (wikimedia/minify 2.x), step by step.
-pub fn css_min(css: &str) -> String {
-    let mut spaced = String::with_capacity(css.len());
-    for c in css.chars() {
-        // PCRE's \s: space, \t, \n, \v, \f, \r.
-        if matches!(c, ' ' | '\t' | '\n' | '\x0B' | '\x0C' | '\r') {
-            if !spaced.ends_with(' ') {
-                spaced.push(' ');
-            }
-        } else {
-            spaced.push(c);
-        }
-    }
-    let mut bare = String::with_capacity(spaced.len());
-    let mut rest = spaced.as_str();
-    while let Some(open) = rest.find("/*") {
-        match rest[open + 2..].find("*/") {
-            Some(close) => {
-                bare.push_str(&rest[..open]);
-                rest = &rest[open + 2 + close + 2..];
-            }
-            None => break,
-        }
-    }
-    bare.push_str(rest);
-    let pairs = [
-        ("; ", ";"),
-        (": ", ":"),
-        (" {", "{"),
-        ("{ ", "{"),
-        (", ", ","),
-        ("} ", "}"),
-        (";}", "}"),
-        ("( ", "("),
-        (" )", ")"),
-        ("[ ", "["),
-        (" ]", "]"),
-    ];
-    let replaced = pairs
-        .iter()
-        .fold(bare, |text, (from, to)| text.replace(from, to));
-    replaced.trim().to_string()
-}
+/// MediaWiki's `CSSMin::minify` (wikimedia/minify 2.x): rldev's own port,
+/// which image modules use.
+pub use rldev::build::image::css_min;
 
 pub fn map_urls(css: &str, url_base: &str) -> String {
     let mut out = String::with_capacity(css.len());
