@@ -9,7 +9,7 @@ use crate::files::FileStore;
 use crate::less::cache::{CompileCache, DiskCache};
 use crate::less::node::NodeLess;
 use crate::less::{LessCompiler, Unavailable, setup};
-use crate::project::{ModuleDef, ModuleKind, Project};
+use crate::project::{ModuleDef, ModuleKind, PackageKind, Project};
 use crate::registry::{Registry, State};
 use crate::report;
 use std::sync::Arc;
@@ -56,12 +56,22 @@ pub fn compute_registry(located: &Located, cache_dir: Option<&Path>) -> Result<R
     Ok(engine.registry().clone())
 }
 
+/// Modules whose styles need the Node process: Less stylesheets, `.vue`
+/// files (their `<style>` may be Less), and any styles to flip right to left.
 fn count_less(project: &Project) -> usize {
     project
         .modules
         .iter()
         .filter(|m| match &m.kind {
-            ModuleKind::File(f) => f.styles.iter().any(|s| s.path.ends_with(".less")),
+            ModuleKind::File(f) => {
+                let vue = f
+                    .package_files
+                    .iter()
+                    .flatten()
+                    .any(|p| p.kind == PackageKind::Vue);
+                vue || f.styles.iter().any(|s| s.path.ends_with(".less"))
+                    || (f.flip && !f.styles.is_empty())
+            }
             ModuleKind::Image(_) | ModuleKind::Unsupported(_) => false,
         })
         .count()

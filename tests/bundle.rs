@@ -38,7 +38,7 @@ fn package_files_bundle_runs_with_relative_requires() {
     );
     assert_eq!(built.error, None);
     assert!(matches!(built.output.script, Script::Package { .. }));
-    let bundle = built.output.script.to_js().unwrap();
+    let bundle = built.output.script.to_js(false).unwrap();
     // A minimal CommonJS runner: names resolve relative to the requiring file.
     let runner = format!(
         r#"const b = {bundle};

@@ -12,7 +12,7 @@ mod common;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::io::Write;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use common::mw::{self, Registered, Wiki};
@@ -92,7 +92,11 @@ fn rldev_matches_mediawiki() {
     let core = std::thread::spawn(move || {
         Wiki::start(&core_dir, &["--extensions", "none", "--skins", "none"])
     });
-    let wiki = Wiki::start(&tmp.path().join("wiki"), &[]);
+    let fixture = fixture_extension();
+    let wiki = Wiki::start(
+        &tmp.path().join("wiki"),
+        &["--extra-extension", fixture.to_str().unwrap()],
+    );
     // Both started (or failed) before either can panic: each stops on drop.
     let core = core.join().unwrap();
     let (wiki, core) = match (wiki, core) {
@@ -163,6 +167,13 @@ fn rldev_matches_mediawiki() {
     check_known(&found);
 }
 
+/// rldev's own test extension, loaded by both sides: it uses what no
+/// bundled extension of MediaWiki 1.39 does (Vue single-file components,
+/// `CodexModule::getIcons`).
+fn fixture_extension() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/mw_fixtures/RldevFixture")
+}
+
 /// Why the comparison cannot run here, if it cannot.
 fn missing_mediawiki() -> Option<String> {
     if !Path::new(mw::IP).join("includes/Defines.php").is_file() {
@@ -196,6 +207,8 @@ fn write_project(dir: &Path, skipped: &BTreeMap<String, String>) {
         paths.sort();
         manifests.extend(paths);
     }
+    let fixture = fixture_extension().join("extension.json");
+    manifests.push(format!("  \"{}\",\n", fixture.display()));
     let toml = format!(
         "# Written by tests/mw_compare.rs: MediaWiki's bundled extensions and skins.\n\
          manifests = [\n{}]\n\

@@ -9,6 +9,7 @@ pub mod reader;
 pub mod remap;
 pub mod styles;
 pub mod svg;
+pub mod vue;
 pub mod xml;
 
 use std::collections::BTreeMap;
@@ -68,13 +69,16 @@ pub enum Script {
 pub enum PackageOutput {
     Script(String),
     Data(Value),
+    /// A Vue component: its script with the template (minified unless debug).
+    Vue(Box<vue::Component>),
 }
 
 impl Script {
     /// The script as ResourceLoader's `impl` carries it: a function for plain
     /// scripts, a `{main, files}` bundle of CommonJS-style functions and JSON
     /// values for packageFiles, `None` when the module has no script.
-    pub fn to_js(&self) -> Option<String> {
+    /// `debug` keeps Vue templates as written (ResourceLoader's debug mode).
+    pub fn to_js(&self, debug: bool) -> Option<String> {
         let quote = |s: &str| serde_json::to_string(s).expect("a string serialises");
         match self {
             Script::None => None,
@@ -88,6 +92,9 @@ impl Script {
                                 format!("function(require,module,exports){{{src}\n}}")
                             }
                             PackageOutput::Data(v) => v.to_string(),
+                            PackageOutput::Vue(c) => {
+                                format!("function(require,module,exports){{{}\n}}", c.script(debug))
+                            }
                         };
                         format!("{}:{value}", quote(name))
                     })
@@ -141,6 +148,8 @@ fn build_file_module(
         }
         out.script = Script::Plain(joined);
     }
+    // `.vue` files' `<style>`s: each file's stylesheet, source and language.
+    let mut vue_styles: Vec<(crate::project::Style, String, bool)> = Vec::new();
     if let Some(files) = &m.package_files {
         let mut built = Vec::new();
         let mut main = String::new();
@@ -170,6 +179,48 @@ fn build_file_module(
                 }
                 (PackageSource::Content(v), PackageKind::Data | PackageKind::Text) => {
                     PackageOutput::Data(v.clone())
+                }
+                (PackageSource::CodexIcons { file, names }, _) => {
+                    let source = need(reader, &mut errors, file);
+                    match parse_json(file, &source) {
+                        Ok(Value::Object(all)) => PackageOutput::Data(Value::Object(
+                            all.into_iter()
+                                .filter(|(k, _)| names.as_ref().is_none_or(|n| n.contains(k)))
+                                .collect(),
+                        )),
+                        Ok(_) => {
+                            errors.push(format!("{file}: not a JSON object of icons"));
+                            PackageOutput::Data(Value::Null)
+                        }
+                        Err(e) => {
+                            errors.push(e);
+                            PackageOutput::Data(Value::Null)
+                        }
+                    }
+                }
+                (source, PackageKind::Vue) => {
+                    let (path, text) = match source {
+                        PackageSource::File(path) => {
+                            (path.as_str(), need(reader, &mut errors, path))
+                        }
+                        PackageSource::Content(v) => {
+                            (f.name.as_str(), v.as_str().unwrap_or_default().to_string())
+                        }
+                        // Matched above: the icons are data.
+                        PackageSource::CodexIcons { .. } => (f.name.as_str(), String::new()),
+                    };
+                    match vue::parse(&text) {
+                        Ok(c) => {
+                            if let (Some((css, is_less)), Some(style)) = (&c.style, &f.style) {
+                                vue_styles.push((style.clone(), css.clone(), *is_less));
+                            }
+                            PackageOutput::Vue(Box::new(c))
+                        }
+                        Err(e) => {
+                            errors.push(format!("{path}: {e}"));
+                            PackageOutput::Script(String::new())
+                        }
+                    }
                 }
             };
             built.push((f.name.clone(), value));
@@ -210,10 +261,33 @@ fn build_file_module(
     };
     out.styles = styles.blocks;
     errors.extend(styles.error);
+    let mut compiler_failure = styles.compiler_failure;
+    for (style, source, is_less) in &vue_styles {
+        reader.context = Some(style.path.clone());
+        let result = styles::process(m, style, source, *is_less, reader, less);
+        reader.context = None;
+        match result {
+            Ok(css) if css.is_empty() => {}
+            Ok(css) => match out.styles.iter_mut().find(|b| b.media == "all") {
+                Some(b) => {
+                    b.css.push('\n');
+                    b.css.push_str(&css);
+                }
+                None => out.styles.push(MediaBlock {
+                    media: "all".into(),
+                    css,
+                }),
+            },
+            Err(styles::StyleError::Module(e)) => errors.push(e),
+            Err(styles::StyleError::Compiler(e)) => {
+                compiler_failure.get_or_insert(e);
+            }
+        }
+    }
     if let Some(logo) = &m.logo {
         logo_rule(logo, reader, &mut out.styles);
     }
-    (out, errors.into_iter().next(), styles.compiler_failure)
+    (out, errors.into_iter().next(), compiler_failure)
 }
 
 /// ResourceLoader's warning for a `deprecated` module, the definition's

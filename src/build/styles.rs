@@ -81,10 +81,31 @@ fn build_one(
     let source = reader
         .read_text(&style.path)
         .ok_or_else(|| StyleError::Module(format!("{}: file not found", style.path)))?;
-    let css = if style.path.ends_with(".less") {
+    process(
+        module,
+        style,
+        &source,
+        style.path.ends_with(".less"),
+        reader,
+        less,
+    )
+}
+
+/// A stylesheet's text as ResourceLoader's `processStyle` makes it: Less
+/// compiled (when `is_less`), flipped for right-to-left, `url()`s remapped
+/// against `style`'s folder, then printed. Also for a `.vue` file's `<style>`.
+pub fn process(
+    module: &FileModule,
+    style: &Style,
+    source: &str,
+    is_less: bool,
+    reader: &mut Recorder,
+    less: &mut dyn LessCompiler,
+) -> Result<String, StyleError> {
+    let css = if is_less {
         let job = LessJob {
             path: &style.path,
-            source: &source,
+            source,
             import_paths: &module.less_import_paths,
             prefixes: &module.less_prefixes,
             vars: &module.less_vars,
@@ -94,7 +115,7 @@ fn build_one(
             false => StyleError::Module(with_core_hint(e.to_string(), module)),
         })?
     } else {
-        source
+        source.to_string()
     };
     // As ResourceLoader: flipped after compiling, before URLs are remapped.
     let css = if module.flip {

@@ -85,6 +85,8 @@ pub struct PackageFile {
     pub kind: PackageKind,
     pub main: bool,
     pub source: PackageSource,
+    /// A `.vue` file's `<style>`: compiled as a stylesheet at this path and URL.
+    pub style: Option<Style>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -95,6 +97,15 @@ pub enum PackageKind {
     Data,
     /// The file's text as one string (`"type": "text"`, e.g. a template).
     Text,
+    /// A Vue single-file component: script, template and style.
+    Vue,
+}
+
+impl PackageKind {
+    /// A file that runs (and so may be the main file).
+    pub fn is_script(self) -> bool {
+        matches!(self, PackageKind::Script | PackageKind::Vue)
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -104,6 +115,12 @@ pub enum PackageSource {
     File(String),
     /// Literal JS source (script) or JSON value (data).
     Content(serde_json::Value),
+    /// Core's `CodexModule::getIcons` callback: the named icons (all when
+    /// `None`) of core's `codex-icons.json`, in that file's order.
+    CodexIcons {
+        file: String,
+        names: Option<Vec<String>>,
+    },
 }
 
 /// ResourceLoader::isValidModuleName.

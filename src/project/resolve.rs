@@ -255,7 +255,7 @@ fn file_module(
             if !scripts.is_empty() {
                 return Err("packageFiles cannot be combined with scripts".into());
             }
-            Some(package_files(&base, v, s.config)?)
+            Some(package_files(&base, v, s.config, s.core)?)
         }
         None => None,
     };
@@ -332,6 +332,7 @@ fn package_files(
     base: &Base,
     v: &Value,
     config: &BTreeMap<String, Value>,
+    core: Option<&str>,
 ) -> Result<Vec<PackageFile>, String> {
     // A single entry may stand for the list, as ResourceLoader reads it.
     let items = match v {
@@ -350,18 +351,16 @@ fn package_files(
             _ => return Err("a packageFiles entry must be a string or an object".into()),
         };
         let get = |k: &str| entry.and_then(|o| o.get(k));
-        if get("callback").is_some() || get("versionCallback").is_some() {
+        let codex_icons = get("callback").is_some_and(is_codex_icons);
+        if (get("callback").is_some() && !codex_icons) || get("versionCallback").is_some() {
             return Err(format!(
                 "packageFiles entry {name} uses a PHP callback (needs PHP)"
             ));
         }
-        if name.ends_with(".vue") {
-            return Err(format!(
-                "packageFiles entry {name}: .vue files need a Vue compiler"
-            ));
-        }
         let mut kind = if name.ends_with(".json") {
             PackageKind::Data
+        } else if name.to_ascii_lowercase().ends_with(".vue") {
+            PackageKind::Vue
         } else {
             PackageKind::Script
         };
@@ -372,7 +371,20 @@ fn package_files(
             Some(other) => return Err(format!("packageFiles entry {name}: unknown type {other}")),
             None => {}
         }
-        let source = if let Some(content) = get("content") {
+        let source = if codex_icons {
+            kind = PackageKind::Data;
+            let Some(core) = core else {
+                return Err(format!(
+                    "packageFiles entry {name}: CodexModule::getIcons reads MediaWiki core's \
+                     codex-icons.json (give core's folder with --core PATH, core in rldev.toml \
+                     or MW_INSTALL_PATH)"
+                ));
+            };
+            PackageSource::CodexIcons {
+                file: paths::join(core, CODEX_ICONS),
+                names: get("callbackParam").map(string_list),
+            }
+        } else if let Some(content) = get("content") {
             PackageSource::Content(content.clone())
         } else if let Some(vars) = get("config") {
             kind = PackageKind::Data;
@@ -382,19 +394,22 @@ fn package_files(
             PackageSource::File(base.path(file))
         };
         let main = get("main").and_then(Value::as_bool).unwrap_or(false);
+        // As ResourceLoader: the style's relative URLs resolve against the entry's name.
+        let style = (kind == PackageKind::Vue).then(|| base.style(&name, "all"));
         out.push(PackageFile {
             name,
             kind,
             main,
             source,
+            style,
         });
     }
     let main = out
         .iter()
         .position(|f| f.main)
-        .or_else(|| out.iter().position(|f| f.kind == PackageKind::Script));
+        .or_else(|| out.iter().position(|f| f.kind.is_script()));
     match main {
-        Some(i) if out[i].kind == PackageKind::Script => {
+        Some(i) if out[i].kind.is_script() => {
             for (j, f) in out.iter_mut().enumerate() {
                 f.main = i == j;
             }
@@ -402,6 +417,27 @@ fn package_files(
         }
         _ => Err("packageFiles has no main script file".into()),
     }
+}
+
+/// Core's icon list, read by `CodexModule::getIcons`.
+const CODEX_ICONS: &str = "resources/lib/codex-icons/codex-icons.json";
+
+/// A `callback` naming core's `CodexModule::getIcons` (a string, or a
+/// `[class, method]` pair), under its namespaced or pre-1.39 class name.
+fn is_codex_icons(callback: &Value) -> bool {
+    let text = match callback {
+        Value::String(s) => s.clone(),
+        Value::Array(parts) => parts
+            .iter()
+            .filter_map(Value::as_str)
+            .collect::<Vec<_>>()
+            .join("::"),
+        _ => return false,
+    };
+    matches!(
+        text.trim_start_matches('\\'),
+        "MediaWiki\\ResourceLoader\\CodexModule::getIcons" | "ResourceLoaderCodexModule::getIcons"
+    )
 }
 
 /// `config: ["Var"]` or `{alias: "Var"}` -> a JSON object of the config values.

@@ -53,6 +53,8 @@ pub struct Rendered {
     pub error: Option<String>,
     /// The script as `impl` carries it (a function or a package bundle).
     pub script: Option<String>,
+    /// The script for `debug` requests, where it differs (Vue templates as written).
+    pub debug_script: Option<String>,
     /// Plain scripts only: the concatenated source, for `only=scripts`.
     pub plain_source: Option<String>,
     /// One CSS string per media block; `all` is not wrapped.
@@ -81,13 +83,17 @@ impl Rendered {
                 }
             })
             .collect();
-        let script = o.script.to_js();
+        let script = o.script.to_js(false);
+        let debug_script = o.script.to_js(true).filter(|d| Some(d) != script.as_ref());
         let plain_source = match &o.script {
             Script::Plain(s) => Some(s.clone()),
             _ => None,
         };
         let parts = Parts {
-            script: version::hash(script.as_deref().unwrap_or("").as_bytes()),
+            script: match &debug_script {
+                None => version::hash(script.as_deref().unwrap_or("").as_bytes()),
+                Some(d) => hash_json(&(&script, d)),
+            },
             styles: hash_json(&styles),
             messages: hash_json(&o.messages),
             templates: hash_json(&o.templates),
@@ -96,6 +102,7 @@ impl Rendered {
             version: version.to_string(),
             error: built.error.clone(),
             script,
+            debug_script,
             plain_source,
             styles,
             messages: o.messages.clone(),

@@ -234,10 +234,14 @@ fn json<T: Serialize + ?Sized>(v: &T) -> String {
 /// The `mw.loader.impl(...)` line of one module, trailing empty parts dropped;
 /// with `only_script`, the script alone (as ResourceLoader answers
 /// `only=scripts` for a module whose script is a package bundle).
-fn impl_line(name: &str, r: &Rendered, only_script: bool) -> String {
+fn impl_line(name: &str, r: &Rendered, only_script: bool, debug: bool) -> String {
+    let script = match (&r.debug_script, debug) {
+        (Some(d), true) => Some(d),
+        _ => r.script.as_ref(),
+    };
     let mut parts: Vec<String> = vec![
         json(&format!("{name}@{}", r.version)),
-        r.script.clone().unwrap_or_else(|| "null".into()),
+        script.cloned().unwrap_or_else(|| "null".into()),
     ];
     let empty = |s: &str| matches!(s, "null" | "{}" | "[]");
     if only_script {
@@ -292,13 +296,13 @@ pub fn script_body(req: &Request, snap: &Snapshot, plan: &Plan) -> String {
                     out.push_str(src);
                     out.push('\n');
                 }
-                (None, Some(_)) => out.push_str(&impl_line(name, r, true)),
+                (None, Some(_)) => out.push_str(&impl_line(name, r, true, req.debug)),
                 (None, None) => {}
             }
             states.insert(name, "ready");
             continue;
         }
-        out.push_str(&impl_line(name, r, false));
+        out.push_str(&impl_line(name, r, false, req.debug));
         parts.insert(name.as_str(), &r.parts);
     }
     if !parts.is_empty() {
