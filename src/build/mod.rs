@@ -3,6 +3,7 @@
 //! A build reads only through a [`Recorder`], so it returns, beside the
 //! output, every file it read and every path it looked for and did not find.
 
+pub mod codex;
 pub mod image;
 pub mod pool;
 pub mod reader;
@@ -138,6 +139,14 @@ fn build_file_module(
 ) -> (Output, Option<String>, Option<String>) {
     let mut errors: Vec<String> = Vec::new();
     let mut out = Output::default();
+    let expanded;
+    let m = match &m.codex {
+        Some(c) => {
+            expanded = codex::expand(m, c, reader, &mut errors);
+            &expanded
+        }
+        None => m,
+    };
     if !m.scripts.is_empty() {
         let mut joined = String::new();
         for path in &m.scripts {

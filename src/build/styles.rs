@@ -81,6 +81,9 @@ fn build_one(
     let source = reader
         .read_text(&style.path)
         .ok_or_else(|| StyleError::Module(format!("{}: file not found", style.path)))?;
+    if super::codex::is_codex_file(module, &style.path) {
+        return print(&style.path, &source).map_err(StyleError::Module);
+    }
     process(
         module,
         style,

@@ -1,5 +1,6 @@
 //! A project: `rldev.toml` plus manifests -> module definitions (pure: bytes in, values out).
 
+pub mod codex;
 pub mod config;
 pub mod image;
 pub mod manifest;

@@ -60,6 +60,9 @@ pub struct FileModule {
     /// Styles made right-to-left (an rtl language, and no `noflip`).
     pub flip: bool,
     pub deprecated: Option<String>,
+    /// Core's CodexModule: Codex's files for its components join the
+    /// module's own at build time.
+    pub codex: Option<super::codex::Codex>,
 }
 
 /// A logo image: the file (project-relative) and the URL it is served at.

@@ -4,6 +4,7 @@ use std::collections::BTreeMap;
 
 use serde_json::{Map, Value};
 
+use super::codex::{self, Codex};
 use super::manifest::{Manifest, string_list};
 use super::module::*;
 use super::skin::{Skin, TOC_LESS_MESSAGES};
@@ -83,11 +84,16 @@ pub fn resolve(manifest: &Manifest, name: &str, info: &Value, s: &Settings) -> M
     } else if let Some(kind) = super::image::module_kind(manifest, &info, &image) {
         kind
     } else {
-        match file_module(manifest, &info, s) {
+        match file_module(manifest, name, &info, s) {
             Ok(m) => ModuleKind::File(Box::new(m)),
             Err(reason) => ModuleKind::Unsupported(reason),
         }
     };
+    if let ModuleKind::File(m) = &kind
+        && m.codex.as_ref().is_some_and(Codex::needs_vue)
+    {
+        dependencies = sorted_unique([dependencies, vec!["vue".to_string()]].concat());
+    }
     // An image module reads neither (ResourceLoader's Module stubs them).
     let (dependencies, group) = match kind {
         ModuleKind::Image(_) => (Vec::new(), None),
@@ -148,14 +154,20 @@ impl Base {
 
 fn file_module(
     manifest: &Manifest,
+    name: &str,
     info: &Map<String, Value>,
     s: &Settings,
 ) -> Result<FileModule, String> {
     let class = info.get("class").and_then(Value::as_str);
     let skin_module = class.is_some_and(|c| SKIN_MODULE_CLASSES.contains(&c));
+    let codex = match class {
+        Some(c) if codex::CLASSES.contains(&c) => Some(Codex::of(name, info, s.core, s.rtl)?),
+        _ => None,
+    };
     if let Some(class) = class
         && !FILE_MODULE_CLASSES.contains(&class)
         && !skin_module
+        && codex.is_none()
     {
         return Err(format!(
             "class {class} needs PHP; rldev builds only file modules"
@@ -192,6 +204,10 @@ fn file_module(
     let mut seen = std::collections::HashSet::new();
     scripts.retain(|p| seen.insert(p.clone()));
     let mut styles = styles_of(&base, info.get("styles"));
+    let mut codex = codex;
+    if let Some(c) = codex.as_mut() {
+        c.styles_at = styles.len();
+    }
     let own_skin_styles = info.get("skinStyles").and_then(Value::as_object);
     let skin_has_own = s
         .skin
@@ -271,7 +287,8 @@ fn file_module(
         None => Vec::new(),
     };
     let messages = sorted_unique(info.get("messages").map(string_list).unwrap_or_default());
-    let message_files = if messages.is_empty() && less_messages.is_empty() {
+    let codex_messages = codex.as_ref().is_some_and(Codex::has_messages);
+    let message_files = if messages.is_empty() && less_messages.is_empty() && !codex_messages {
         Vec::new()
     } else {
         s.message_files.to_vec()
@@ -296,6 +313,7 @@ fn file_module(
         logo,
         flip: s.rtl && !info.get("noflip").and_then(Value::as_bool).unwrap_or(false),
         deprecated,
+        codex,
     })
 }
 
