@@ -200,7 +200,9 @@ fn the_sample_project_builds_and_its_php_example_is_in_error() {
         .collect();
     assert_eq!(broken, ["ext.needsphp.languages"]);
     // A CodexModule is built in Rust, from core's Codex: without core, it says so.
-    let codex = p["modules"]["ext.needsphp.codex"]["error"].as_str().unwrap();
+    let codex = p["modules"]["ext.needsphp.codex"]["error"]
+        .as_str()
+        .unwrap();
     assert!(codex.contains("--core PATH"), "{codex}");
     let files = |name: &str| -> Vec<String> {
         modules[name]["files"]
