@@ -168,10 +168,10 @@ fn right_to_left_takes_codex_rtl_files_unflipped() {
 
 #[test]
 fn style_only_has_no_scripts_and_no_vue() {
-    let module = r#"{"class": "MediaWiki\\ResourceLoader\\CodexModule", "localBasePath": "",
+    let definition = r#"{"class": "MediaWiki\\ResourceLoader\\CodexModule", "localBasePath": "",
         "codexComponents": ["CdxIcon"], "codexStyleOnly": true}"#;
-    let (p, store) = project("en", module);
-    let m = module_of(&p);
+    let (p, store) = project("en", definition);
+    let m = module(&p);
     assert!(m.dependencies.is_empty());
     let built = build(m, &store, &mut Unavailable("unused".into()));
     assert_eq!(built.error, None);
@@ -183,26 +183,15 @@ fn style_only_has_no_scripts_and_no_vue() {
 fn unknown_component_and_bad_definitions_are_the_modules_error() {
     let unknown = r#"{"class": "MediaWiki\\ResourceLoader\\CodexModule", "localBasePath": "",
         "packageFiles": ["init.js"], "codexComponents": ["CdxNope"]}"#;
-    let (p, store) = project("en", unknown);
-    let built = build(module_of(&p), &store, &mut Unavailable("unused".into()));
-    assert!(
-        built
-            .error
-            .unwrap()
-            .contains("\"CdxNope\" is not an export of Codex")
-    );
+    assert!(error_of(unknown).contains("\"CdxNope\" is not an export of Codex"));
     let both = r#"{"class": "MediaWiki\\ResourceLoader\\CodexModule",
         "codexComponents": ["CdxIcon"], "codexFullLibrary": true}"#;
-    let (p, store) = project("en", both);
-    let built = build(module_of(&p), &store, &mut Unavailable("unused".into()));
-    assert!(
-        built
-            .error
-            .unwrap()
-            .contains("both codexFullLibrary and codexComponents")
-    );
+    assert!(error_of(both).contains("both codexFullLibrary and codexComponents"));
 }
 
-fn module_of(p: &Project) -> &ModuleDef {
-    module(p)
+/// The error of module `m` defined as `definition`.
+fn error_of(definition: &str) -> String {
+    let (p, store) = project("en", definition);
+    let built = build(module(&p), &store, &mut Unavailable("unused".into()));
+    built.error.expect("the module is in error")
 }

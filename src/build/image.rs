@@ -700,19 +700,9 @@ fn url_value(url: &str) -> String {
 /// space around punctuation dropped, ends trimmed (strings and URLs are not
 /// spared: that is MediaWiki's output).
 pub fn css_min(css: &str) -> String {
-    let mut spaced = String::with_capacity(css.len());
-    let mut in_space = false;
-    for c in css.chars() {
-        if matches!(c, ' ' | '\t' | '\n' | '\x0B' | '\x0C' | '\r') {
-            if !in_space {
-                spaced.push(' ');
-            }
-            in_space = true;
-        } else {
-            spaced.push(c);
-            in_space = false;
-        }
-    }
+    let spaced = super::collapse_runs(css, |c| {
+        matches!(c, ' ' | '\t' | '\n' | '\x0B' | '\x0C' | '\r')
+    });
     let mut bare = String::with_capacity(spaced.len());
     let mut rest = spaced.as_str();
     while let Some(open) = rest.find("/*") {

@@ -75,6 +75,16 @@ pub enum PackageOutput {
 }
 
 impl Script {
+    /// Has a Vue file, whose template differs in debug mode.
+    pub fn has_vue(&self) -> bool {
+        match self {
+            Script::Package { files, .. } => files
+                .iter()
+                .any(|(_, f)| matches!(f, PackageOutput::Vue(_))),
+            _ => false,
+        }
+    }
+
     /// The script as ResourceLoader's `impl` carries it: a function for plain
     /// scripts, a `{main, files}` bundle of CommonJS-style functions and JSON
     /// values for packageFiles, `None` when the module has no script.
@@ -277,16 +287,7 @@ fn build_file_module(
         reader.context = None;
         match result {
             Ok(css) if css.is_empty() => {}
-            Ok(css) => match out.styles.iter_mut().find(|b| b.media == "all") {
-                Some(b) => {
-                    b.css.push('\n');
-                    b.css.push_str(&css);
-                }
-                None => out.styles.push(MediaBlock {
-                    media: "all".into(),
-                    css,
-                }),
-            },
+            Ok(css) => styles::append(&mut out.styles, "all", css),
             Err(styles::StyleError::Module(e)) => errors.push(e),
             Err(styles::StyleError::Compiler(e)) => {
                 compiler_failure.get_or_insert(e);
@@ -297,6 +298,24 @@ fn build_file_module(
         logo_rule(logo, reader, &mut out.styles);
     }
     (out, errors.into_iter().next(), compiler_failure)
+}
+
+/// `text` with each run of characters for which `is_space` holds made one space.
+pub fn collapse_runs(text: &str, is_space: impl Fn(char) -> bool) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut in_run = false;
+    for c in text.chars() {
+        if is_space(c) {
+            if !in_run {
+                out.push(' ');
+            }
+            in_run = true;
+        } else {
+            out.push(c);
+            in_run = false;
+        }
+    }
+    out
 }
 
 /// ResourceLoader's warning for a `deprecated` module, the definition's

@@ -46,16 +46,7 @@ pub fn build_styles(
         let result = build_one(module, style, reader, less);
         reader.context = None;
         match result {
-            Ok(css) => match blocks.iter_mut().find(|b| b.media == style.media) {
-                Some(b) => {
-                    b.css.push('\n');
-                    b.css.push_str(&css);
-                }
-                None => blocks.push(MediaBlock {
-                    media: style.media.clone(),
-                    css,
-                }),
-            },
+            Ok(css) => append(&mut blocks, &style.media, css),
             Err(StyleError::Module(e)) => {
                 first_error.get_or_insert(e);
             }
@@ -69,6 +60,21 @@ pub fn build_styles(
         blocks,
         error: first_error,
         compiler_failure,
+    }
+}
+
+/// Adds a stylesheet's CSS to its media's block (after what is there), or
+/// as a new block.
+pub fn append(blocks: &mut Vec<MediaBlock>, media: &str, css: String) {
+    match blocks.iter_mut().find(|b| b.media == media) {
+        Some(b) => {
+            b.css.push('\n');
+            b.css.push_str(&css);
+        }
+        None => blocks.push(MediaBlock {
+            media: media.to_string(),
+            css,
+        }),
     }
 }
 

@@ -261,7 +261,7 @@ fn children_html(node: &Handle, minify: bool) -> String {
             NodeData::Text { contents } => {
                 let text = contents.borrow();
                 let text = if minify && !keeps_space {
-                    collapse_space(&text)
+                    super::collapse_runs(&text, |c| matches!(c, ' ' | '\r' | '\n' | '\t'))
                 } else {
                     text.to_string()
                 };
@@ -309,24 +309,6 @@ fn children_html(node: &Handle, minify: bool) -> String {
                 out.push('>');
             }
             _ => {}
-        }
-    }
-    out
-}
-
-/// Runs of spaces, tabs and line breaks become one space.
-fn collapse_space(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    let mut in_run = false;
-    for c in text.chars() {
-        if matches!(c, ' ' | '\r' | '\n' | '\t') {
-            if !in_run {
-                out.push(' ');
-            }
-            in_run = true;
-        } else {
-            out.push(c);
-            in_run = false;
         }
     }
     out

@@ -59,9 +59,7 @@ impl Codex {
         )?;
         let components = match info.get("codexComponents") {
             None => Vec::new(),
-            Some(Value::Array(list)) if !list.is_empty() => {
-                string_list(&Value::Array(list.clone()))
-            }
+            Some(v @ Value::Array(list)) if !list.is_empty() => string_list(v),
             Some(_) => {
                 return Err("codexComponents must be omitted or a list of at least one \
                             component name"

@@ -84,7 +84,12 @@ impl Rendered {
             })
             .collect();
         let script = o.script.to_js(false);
-        let debug_script = o.script.to_js(true).filter(|d| Some(d) != script.as_ref());
+        // Only a Vue template reads differently in debug mode.
+        let debug_script = if o.script.has_vue() {
+            o.script.to_js(true).filter(|d| Some(d) != script.as_ref())
+        } else {
+            None
+        };
         let plain_source = match &o.script {
             Script::Plain(s) => Some(s.clone()),
             _ => None,
