@@ -59,5 +59,10 @@ pub enum Command {
         /// messages); overrides rldev.toml's `core`.
         #[arg(long, env = "MW_INSTALL_PATH", value_name = "PATH")]
         core: Option<PathBuf>,
+        /// Stand in front of this wiki (its script path, e.g.
+        /// http://127.0.0.1:8080/w/): its pages, with rldev's modules live
+        /// (default: rldev.toml's [server] proxy).
+        #[arg(long, value_name = "URL")]
+        proxy: Option<String>,
     },
 }

@@ -46,8 +46,10 @@ fn main() {
             port,
             json,
             core,
-        } => locate(paths, core)
-            .and_then(|located| rldev::server::run::serve(located, host.clone(), *port, *json)),
+            proxy,
+        } => locate(paths, core).and_then(|located| {
+            rldev::server::run::serve(located, host.clone(), *port, *json, proxy.clone())
+        }),
     };
     match result {
         Ok(code) => std::process::exit(code),

@@ -10,16 +10,13 @@
 
 mod common;
 
-use std::io::Write;
-use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
+use common::browser::{self, Browser, Tools};
 use common::serve::Server;
-use fantoccini::{Client, ClientBuilder};
 use futures_util::FutureExt;
-use serde_json::{Value, json};
+use serde_json::Value;
 
 /// How long a page gets to show what a step expects.
 const WAIT: Duration = Duration::from_secs(10);
@@ -157,7 +154,7 @@ async fn live_reload_steps(s: &mut Session) {
 
     // 5. The server restarts on the same port with nothing changed: the client
     // reconnects and reloads nothing.
-    s.js(CONSOLE_HOOK).await;
+    s.js(browser::CONSOLE_HOOK).await;
     s.js("window.__kept = 5; return null").await;
     let port = s.server.as_ref().unwrap().port;
     s.server.take().unwrap().kill();
@@ -254,21 +251,6 @@ async fn late_file_steps(s: &mut Session, manifest: &str) {
 
 // --------------------------------------------------------------- the harness
 
-/// Wraps the page's console so that later lines (e.g. `[rldev] connected`)
-/// can be read back from `window.__logs`.
-const CONSOLE_HOOK: &str = "
-if (!window.__logs) {
-    window.__logs = [];
-    ['log', 'info', 'warn', 'error', 'debug'].forEach(function (k) {
-        var f = console[k];
-        console[k] = function () {
-            window.__logs.push(k + ': ' + Array.prototype.map.call(arguments, String).join(' '));
-            return f.apply(console, arguments);
-        };
-    });
-}
-return null;";
-
 /// What a failure message shows of the page.
 const SNAPSHOT: &str = "
 var o = document.getElementById('rldev-overlay');
@@ -339,40 +321,24 @@ impl Session {
 
     /// Runs `script` (a function body that returns a value) in the page.
     async fn js(&self, script: &str) -> Value {
-        match self.browser.client.execute(script, vec![]).await {
+        match self.browser.js(script).await {
             Ok(v) => v,
-            Err(e) => panic!(
-                "{}",
-                self.report(&format!("script failed: {e}\n{script}")).await
-            ),
+            Err(e) => panic!("{}", self.report(&e).await),
         }
     }
 
-    /// Polls `script` until it returns a truthy value (script errors, e.g.
-    /// during a reload, count as not yet); fails after [`WAIT`].
+    /// Polls `script` until it returns a truthy value; fails after [`WAIT`].
     async fn wait(&self, expected: &str, script: &str) -> Value {
-        let end = Instant::now() + WAIT;
-        loop {
-            let last_error = match self.browser.client.execute(script, vec![]).await {
-                Ok(v) if truthy(&v) => return v,
-                Ok(_) => None,
-                Err(e) => Some(e.to_string()),
-            };
-            if Instant::now() >= end {
-                let why =
-                    last_error.map_or(String::new(), |e| format!(" (last script error: {e})"));
-                let what = format!("waited {WAIT:?} for: {expected}{why}");
-                panic!("{}", self.report(&what).await);
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
+        match self.browser.wait(WAIT, expected, script).await {
+            Ok(v) => v,
+            Err(e) => panic!("{}", self.report(&e).await),
         }
     }
 
     /// Asserts `script` returns a truthy value now.
     async fn check(&self, expected: &str, script: &str) {
-        let v = self.js(script).await;
-        if !truthy(&v) {
-            panic!("{}", self.report(&format!("expected: {expected}")).await);
+        if let Err(e) = self.browser.check(expected, script).await {
+            panic!("{}", self.report(&e).await);
         }
     }
 
@@ -390,189 +356,4 @@ impl Session {
         let console = self.browser.console_tail();
         format!("{what}\n--- the page ---\n{page}\n{console}\n{server}")
     }
-}
-
-fn truthy(v: &Value) -> bool {
-    !matches!(v, Value::Null | Value::Bool(false)) && v != &json!(0) && v != &json!("")
-}
-
-/// Where chromium and chromedriver are; `None` (after saying so) when absent.
-struct Tools {
-    chromium: PathBuf,
-    chromedriver: PathBuf,
-}
-
-impl Tools {
-    fn find() -> Option<Tools> {
-        let find = |var: &str, names: &[&str]| {
-            std::env::var_os(var)
-                .map(PathBuf::from)
-                .filter(|p| p.is_file())
-                .or_else(|| names.iter().find_map(|n| which(n)))
-        };
-        let chromium = find(
-            "RLDEV_CHROMIUM",
-            &["chromium", "chromium-browser", "google-chrome"],
-        );
-        let chromedriver = find("RLDEV_CHROMEDRIVER", &["chromedriver"]);
-        match (chromium, chromedriver) {
-            (Some(chromium), Some(chromedriver)) => Some(Tools {
-                chromium,
-                chromedriver,
-            }),
-            (chromium, _) => {
-                let missing = if chromium.is_none() {
-                    "chromium"
-                } else {
-                    "chromedriver"
-                };
-                // Past the test harness's capture, so that a passing run still says it.
-                let line = format!(
-                    "skipped: {missing} not found (apt-get install chromium chromium-driver)\n"
-                );
-                let _ = std::io::stderr().write_all(line.as_bytes());
-                None
-            }
-        }
-    }
-}
-
-fn which(name: &str) -> Option<PathBuf> {
-    let path = std::env::var_os("PATH")?;
-    std::env::split_paths(&path)
-        .map(|d| d.join(name))
-        .find(|p| p.is_file())
-}
-
-/// A headless Chromium driven through chromedriver. Closing the session ends
-/// Chromium; on a panic the guard kills what is left.
-struct Browser {
-    client: Client,
-    _driver: Driver,
-}
-
-impl Browser {
-    async fn start(tools: &Tools, tmp: &Path) -> Browser {
-        let profile = tmp.join("chromium-profile");
-        let log = tmp.join("chromedriver.log");
-        std::fs::create_dir_all(&profile).unwrap();
-        let port = free_port();
-        let child = Command::new(&tools.chromedriver)
-            .arg(format!("--port={port}"))
-            .arg("--enable-chrome-logs")
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(std::fs::File::create(&log).unwrap())
-            .spawn()
-            .unwrap_or_else(|e| panic!("cannot start {}: {e}", tools.chromedriver.display()));
-        let driver = Driver {
-            child,
-            profile: profile.clone(),
-            log,
-        };
-        let end = Instant::now() + WAIT;
-        while TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(
-                Instant::now() < end,
-                "chromedriver did not listen on port {port} within {WAIT:?}\n{}",
-                driver.console_tail()
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        let caps = json!({
-            "goog:chromeOptions": {
-                "binary": tools.chromium,
-                "args": [
-                    "--headless",
-                    "--no-sandbox",
-                    "--disable-gpu",
-                    "--disable-dev-shm-usage",
-                    "--no-first-run",
-                    "--enable-logging=stderr",
-                    format!("--user-data-dir={}", profile.display()),
-                ],
-            },
-        });
-        let caps = match caps {
-            Value::Object(m) => m,
-            _ => unreachable!(),
-        };
-        let client = ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
-            .capabilities(caps)
-            .connect(&format!("http://127.0.0.1:{port}"))
-            .await
-            .unwrap_or_else(|e| {
-                panic!(
-                    "cannot start a chromium session: {e}\n{}",
-                    driver.console_tail()
-                )
-            });
-        Browser {
-            client,
-            _driver: driver,
-        }
-    }
-
-    fn console_tail(&self) -> String {
-        self._driver.console_tail()
-    }
-
-    async fn close(&self) {
-        let _ = self.client.clone().close().await;
-    }
-}
-
-/// The chromedriver process: killed on drop, with any Chromium process still
-/// running on this test's profile folder.
-struct Driver {
-    child: Child,
-    profile: PathBuf,
-    log: PathBuf,
-}
-
-impl Driver {
-    /// The browser's console lines (Chromium logs them to stderr, which
-    /// chromedriver passes on) and the last lines of chromedriver's log.
-    fn console_tail(&self) -> String {
-        let text = std::fs::read_to_string(&self.log).unwrap_or_default();
-        let lines: Vec<&str> = text.lines().filter(|l| l.contains(":CONSOLE")).collect();
-        let tail = lines[lines.len().saturating_sub(20)..].join("\n");
-        format!("--- browser console (last 20 lines) ---\n{tail}")
-    }
-}
-
-impl Drop for Driver {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        for pid in processes_using(&self.profile) {
-            let _ = Command::new("kill").arg("-9").arg(pid.to_string()).status();
-        }
-    }
-}
-
-/// Processes whose command line names `profile` (Chromium started for this test).
-fn processes_using(profile: &Path) -> Vec<u32> {
-    let needle = format!("--user-data-dir={}", profile.display());
-    let Ok(dir) = std::fs::read_dir("/proc") else {
-        return Vec::new();
-    };
-    dir.filter_map(|e| {
-        let e = e.ok()?;
-        let pid: u32 = e.file_name().to_str()?.parse().ok()?;
-        let cmd = std::fs::read(e.path().join("cmdline")).ok()?;
-        String::from_utf8_lossy(&cmd)
-            .split('\0')
-            .any(|a| a == needle)
-            .then_some(pid)
-    })
-    .collect()
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind(("127.0.0.1", 0))
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }

@@ -41,6 +41,7 @@ async fn a_client_that_falls_behind_gets_a_snapshot() {
         snapshots: rx,
         hub: hub.clone(),
         host: Arc::from("127.0.0.1"),
+        proxy: None,
     };
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let port = listener.local_addr().unwrap().port();

@@ -331,6 +331,7 @@ async fn load_answers_image_requests() {
         snapshots: rx,
         hub: tokio::sync::broadcast::channel(8).0,
         host: Arc::from("127.0.0.1"),
+        proxy: None,
     };
     let get = |uri: String, etag: Option<String>| {
         let router = app(state.clone());

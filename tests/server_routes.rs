@@ -121,6 +121,7 @@ fn state(root: &Path) -> AppState {
         snapshots: rx,
         hub,
         host: Arc::from("127.0.0.1"),
+        proxy: None,
     }
 }
 

@@ -41,6 +41,8 @@ pub struct LessConfig {
 pub struct ServerConfig {
     pub host: Option<String>,
     pub port: Option<u16>,
+    /// The wiki to stand in front of (`serve --proxy`).
+    pub proxy: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]

@@ -86,6 +86,11 @@ impl Contexts {
         }
     }
 
+    /// rldev.toml's context.
+    pub fn configured(&self) -> &Context {
+        &self.configured
+    }
+
     /// Whether `asked` is another context than the daemon's.
     pub fn is_other(&self, asked: &Context) -> bool {
         self.complete(asked) != self.configured

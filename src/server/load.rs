@@ -77,6 +77,50 @@ pub struct Request {
     pub debug: bool,
     /// `lang=`, `skin=`, `dir=` (what is not given is rldev.toml's).
     pub context: Context,
+    /// Who reads the answer: rldev's own client, or a wiki's `mw.loader`
+    /// (set by the proxy, never by the query).
+    pub dialect: Dialect,
+}
+
+/// The loader an answer is written for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Dialect {
+    /// rldev's client (`/startup`): `mw.loader.impl`.
+    #[default]
+    Rldev,
+    /// A wiki's own loader behind the proxy: `mw.loader.impl` (MediaWiki
+    /// 1.41 and later) or `mw.loader.implement` (1.39 and 1.40), and each
+    /// module's CSS between two empty marker rules, so that the live client
+    /// can find and replace exactly that module's rules in a stylesheet
+    /// shared with other modules.
+    Wiki { implement: bool },
+}
+
+impl Dialect {
+    fn marks(self) -> bool {
+        matches!(self, Dialect::Wiki { .. })
+    }
+}
+
+/// The empty rule that opens (`begin`) or closes (`end`) a module's CSS in
+/// an answer for a wiki's loader; the live client looks for these selectors.
+pub fn css_mark(edge: &str, name: &str) -> String {
+    let quoted = name.replace('\\', "\\\\").replace('"', "\\\"");
+    format!("html[data-rldev=\"{edge} {quoted}\"]{{}}")
+}
+
+/// A module's CSS blocks as a wiki's loader gets them: marks around them,
+/// unless the CSS opens with `@import` (which must stay first; the loader
+/// gives it a stylesheet of its own, and the live client reloads instead).
+fn marked(name: &str, css: &[String]) -> Vec<String> {
+    let mut out = css.to_vec();
+    if out.is_empty() || out[0].trim_start().starts_with("@import") {
+        return out;
+    }
+    out[0] = format!("{}\n{}", css_mark("begin", name), out[0]);
+    let last = out.len() - 1;
+    out[last] = format!("{}\n{}", out[last], css_mark("end", name));
+    out
 }
 
 impl Request {
@@ -88,6 +132,7 @@ impl Request {
             version: None,
             debug: false,
             context: Context::default(),
+            dialect: Dialect::Rldev,
         };
         for (key, value) in pairs {
             match key {
@@ -233,8 +278,11 @@ fn json<T: Serialize + ?Sized>(v: &T) -> String {
 
 /// The `mw.loader.impl(...)` line of one module, trailing empty parts dropped;
 /// with `only_script`, the script alone (as ResourceLoader answers
-/// `only=scripts` for a module whose script is a package bundle).
-fn impl_line(name: &str, r: &Rendered, only_script: bool, debug: bool) -> String {
+/// `only=scripts` for a module whose script is a package bundle). For a
+/// wiki of MediaWiki 1.39 or 1.40, `mw.loader.implement(...)` with the
+/// same parts but the deprecation notice, which those versions put inside
+/// the script.
+fn impl_line(name: &str, r: &Rendered, only_script: bool, debug: bool, dialect: Dialect) -> String {
     let script = match (&r.debug_script, debug) {
         (Some(d), true) => Some(d),
         _ => r.script.as_ref(),
@@ -244,30 +292,42 @@ fn impl_line(name: &str, r: &Rendered, only_script: bool, debug: bool) -> String
         script.cloned().unwrap_or_else(|| "null".into()),
     ];
     let empty = |s: &str| matches!(s, "null" | "{}" | "[]");
+    let implement = dialect == Dialect::Wiki { implement: true };
+    let call = |parts: &[String]| {
+        if implement {
+            format!("mw.loader.implement({});\n", parts.join(","))
+        } else {
+            format!(
+                "mw.loader.impl(function(){{return[{}];}});\n",
+                parts.join(",")
+            )
+        }
+    };
     if only_script {
-        return format!(
-            "mw.loader.impl(function(){{return[{}];}});\n",
-            parts.join(",")
-        );
+        return call(&parts);
     }
-    parts.push(if r.styles.is_empty() {
+    let styles = if dialect.marks() {
+        marked(name, &r.styles)
+    } else {
+        r.styles.clone()
+    };
+    parts.push(if styles.is_empty() {
         "{}".into()
     } else {
-        format!("{{\"css\":{}}}", json(&r.styles))
+        format!("{{\"css\":{}}}", json(&styles))
     });
     parts.push(json(&r.messages));
     parts.push(json(&r.templates));
-    parts.push(match &r.deprecated {
-        Some(d) => json(d),
-        None => "null".into(),
-    });
+    if !implement {
+        parts.push(match &r.deprecated {
+            Some(d) => json(d),
+            None => "null".into(),
+        });
+    }
     while parts.len() > 1 && empty(parts.last().expect("not empty")) {
         parts.pop();
     }
-    format!(
-        "mw.loader.impl(function(){{return[{}];}});\n",
-        parts.join(",")
-    )
+    call(&parts)
 }
 
 /// The JavaScript answer: one `impl` per built module in request order, the
@@ -296,13 +356,13 @@ pub fn script_body(req: &Request, snap: &Snapshot, plan: &Plan) -> String {
                     out.push_str(src);
                     out.push('\n');
                 }
-                (None, Some(_)) => out.push_str(&impl_line(name, r, true, req.debug)),
+                (None, Some(_)) => out.push_str(&impl_line(name, r, true, req.debug, req.dialect)),
                 (None, None) => {}
             }
             states.insert(name, "ready");
             continue;
         }
-        out.push_str(&impl_line(name, r, false, req.debug));
+        out.push_str(&impl_line(name, r, false, req.debug, req.dialect));
         parts.insert(name.as_str(), &r.parts);
     }
     if !parts.is_empty() {
@@ -317,6 +377,27 @@ pub fn script_body(req: &Request, snap: &Snapshot, plan: &Plan) -> String {
     }
     if !states.is_empty() {
         let _ = writeln!(out, "mw.loader.state({});", json(&states));
+    }
+    if req.dialect.marks() && !plan.errors.is_empty() {
+        // The live client's overlay (proxy mode) learns of broken modules as
+        // the page asks for them.
+        let broken: IndexMap<&str, &str> = plan
+            .errors
+            .iter()
+            .map(|name| {
+                let message = snap
+                    .registry
+                    .modules
+                    .get(name)
+                    .and_then(|e| e.error.as_deref());
+                (name.as_str(), message.unwrap_or("error"))
+            })
+            .collect();
+        let _ = writeln!(
+            out,
+            "mw.loader.rldev&&mw.loader.rldev.errors&&mw.loader.rldev.errors({});",
+            json(&broken)
+        );
     }
     for name in &plan.errors {
         let message = snap
@@ -362,7 +443,12 @@ pub fn styles_body(req: &Request, snap: &Snapshot, plan: &Plan) -> String {
             continue;
         }
         if let Some(r) = snap.current(name) {
-            for css in &r.styles {
+            let styles = if req.dialect.marks() {
+                marked(name, &r.styles)
+            } else {
+                r.styles.clone()
+            };
+            for css in &styles {
                 out.push_str(css);
                 out.push('\n');
             }

@@ -5,6 +5,7 @@ pub mod contexts;
 pub mod image;
 pub mod live;
 pub mod load;
+pub mod proxy;
 pub mod run;
 pub mod safety;
 pub mod startup;
@@ -32,12 +33,33 @@ pub struct AppState {
     pub hub: broadcast::Sender<Arc<str>>,
     /// The host the server is bound to (besides `localhost` and loopback addresses).
     pub host: Arc<str>,
+    /// The wiki rldev stands in front of (`serve --proxy`).
+    pub proxy: Option<Arc<proxy::Proxy>>,
 }
 
 /// How long a request waits for the first full build or for a module's rebuild.
 const BUILD_WAIT: Duration = Duration::from_secs(60);
 
 pub fn app(state: AppState) -> Router {
+    let router = if state.proxy.is_some() {
+        // The wiki's paths are the wiki's: rldev's own routes move under
+        // OWN_PREFIX; `/load` stays for the image URLs of rldev's CSS.
+        let own = proxy::OWN_PREFIX;
+        Router::new()
+            .route(&format!("{own}/ws"), get(crate::hub::ws))
+            .route(&format!("{own}/registry.json"), get(registry))
+            .route(&format!("{own}/load"), get(load))
+            .route("/load", get(load))
+            .fallback(proxy::handle)
+    } else {
+        standalone()
+    };
+    router
+        .layer(middleware::from_fn_with_state(state.clone(), check_host))
+        .with_state(state)
+}
+
+fn standalone() -> Router<AppState> {
     Router::new()
         .route("/", get(page))
         .route("/startup", get(startup))
@@ -47,8 +69,6 @@ pub fn app(state: AppState) -> Router {
         .route("/ws", get(crate::hub::ws))
         .route("/favicon.ico", get(|| async { StatusCode::NO_CONTENT }))
         .fallback(asset)
-        .layer(middleware::from_fn_with_state(state.clone(), check_host))
-        .with_state(state)
 }
 
 /// Refuses requests whose `Host` is not this server (DNS rebinding). Two
@@ -156,7 +176,28 @@ async fn load(
     Query(pairs): Query<Vec<(String, String)>>,
     headers: HeaderMap,
 ) -> Response {
-    let req = load::Request::from_query(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+    load_with(&state, pairs, headers, load::Dialect::Rldev).await
+}
+
+/// What a `/load` request gets, before the caching headers: the request,
+/// the snapshot it was answered from and its plan.
+enum Loaded {
+    Answer(Response),
+    Built {
+        req: load::Request,
+        snap: Arc<Snapshot>,
+        plan: load::Plan,
+    },
+}
+
+async fn load_built(
+    state: &AppState,
+    pairs: &[(String, String)],
+    headers: &HeaderMap,
+    dialect: load::Dialect,
+) -> Loaded {
+    let mut req = load::Request::from_query(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+    req.dialect = dialect;
     // Every requested module that is known must be built at its current
     // version (its state, too, comes from that build).
     let snap = state
@@ -179,24 +220,75 @@ async fn load(
             match built {
                 Ok(other) => Arc::new(other),
                 Err(e) => {
-                    return (
-                        StatusCode::INTERNAL_SERVER_ERROR,
-                        no_store(),
-                        format!(
-                            "/* rldev: cannot build for this context: {} */\n",
-                            e.replace("*/", "* /")
-                        ),
-                    )
-                        .into_response();
+                    return Loaded::Answer(
+                        (
+                            StatusCode::INTERNAL_SERVER_ERROR,
+                            no_store(),
+                            format!(
+                                "/* rldev: cannot build for this context: {} */\n",
+                                e.replace("*/", "* /")
+                            ),
+                        )
+                            .into_response(),
+                    );
                 }
             }
         }
         _ => snap,
     };
     let plan = load::plan(&req, &snap);
-    if let Some(answer) = image::answer(&pairs, &req, &snap, &plan, &headers) {
-        return answer;
+    if let Some(answer) = image::answer(pairs, &req, &snap, &plan, headers) {
+        return Loaded::Answer(answer);
     }
+    Loaded::Built { req, snap, plan }
+}
+
+fn load_body(req: &load::Request, snap: &Snapshot, plan: &load::Plan) -> String {
+    match req.only {
+        Only::Styles => load::styles_body(req, snap, plan),
+        _ => load::script_body(req, snap, plan),
+    }
+}
+
+/// The body of a `/load` answer for the proxy's merge, with the version of
+/// each requested module in it and whether any could not be delivered.
+pub(crate) async fn load_text(
+    state: &AppState,
+    pairs: Vec<(String, String)>,
+    dialect: load::Dialect,
+) -> Result<(String, Vec<String>, bool), String> {
+    match load_built(state, &pairs, &HeaderMap::new(), dialect).await {
+        Loaded::Answer(_) => Err("rldev cannot answer this request".into()),
+        Loaded::Built { req, snap, plan } => {
+            let versions = req
+                .modules
+                .iter()
+                .map(|m| {
+                    snap.registry
+                        .modules
+                        .get(m)
+                        .map_or_else(String::new, |e| e.version.clone())
+                })
+                .collect();
+            let faulty =
+                !plan.missing.is_empty() || !plan.errors.is_empty() || !plan.private.is_empty();
+            Ok((load_body(&req, &snap, &plan), versions, faulty))
+        }
+    }
+}
+
+/// `/load` (and the proxy's `load.php` for an image): the answer with its
+/// caching headers.
+pub(crate) async fn load_with(
+    state: &AppState,
+    pairs: Vec<(String, String)>,
+    headers: HeaderMap,
+    dialect: load::Dialect,
+) -> Response {
+    let (req, snap, plan) = match load_built(state, &pairs, &headers, dialect).await {
+        Loaded::Answer(answer) => return answer,
+        Loaded::Built { req, snap, plan } => (req, snap, plan),
+    };
     let mut head = HeaderMap::new();
     let content_type = if req.only == Only::Styles {
         "text/css; charset=utf-8"
@@ -223,24 +315,13 @@ async fn load(
     if !req.debug && inm.is_some_and(|v| load::not_modified(v, &plan.etag)) {
         return (StatusCode::NOT_MODIFIED, head).into_response();
     }
-    let body = match req.only {
-        Only::Styles => load::styles_body(&req, &snap, &plan),
-        _ => load::script_body(&req, &snap, &plan),
-    };
-    (head, body).into_response()
+    (head, load_body(&req, &snap, &plan)).into_response()
 }
 
 /// Images and other files the built CSS references, under their module's URL folder.
 async fn asset(State(state): State<AppState>, uri: Uri) -> Response {
     let snap = state.ready_snapshot().await;
-    // `files` lists are sorted: a binary search each, no set built per request.
-    let known = |p: &str| {
-        snap.registry
-            .modules
-            .values()
-            .any(|e| e.files.binary_search_by(|f| f.as_str().cmp(p)).is_ok())
-    };
-    let refused = |r: safety::Refused| {
+    asset_answer(&snap, &uri).unwrap_or_else(|r| {
         let (status, text) = match r {
             safety::Refused::Forbidden => (
                 StatusCode::FORBIDDEN,
@@ -249,31 +330,48 @@ async fn asset(State(state): State<AppState>, uri: Uri) -> Response {
             safety::Refused::NotFound => (StatusCode::NOT_FOUND, "rldev: not found\n"),
         };
         (status, no_store(), text).into_response()
+    })
+}
+
+/// In proxy mode: the answer for a file rldev's CSS references, or `None`
+/// for every other path (the wiki's).
+pub(crate) async fn known_asset(state: &AppState, uri: &Uri) -> Option<Response> {
+    let snap = state.ready_snapshot().await;
+    asset_answer(&snap, uri).ok()
+}
+
+pub(crate) fn refused_not_found() -> Response {
+    (StatusCode::NOT_FOUND, no_store(), "rldev: not found\n").into_response()
+}
+
+fn asset_answer(snap: &Snapshot, uri: &Uri) -> Result<Response, safety::Refused> {
+    // `files` lists are sorted: a binary search each, no set built per request.
+    let known = |p: &str| {
+        snap.registry
+            .modules
+            .values()
+            .any(|e| e.files.binary_search_by(|f| f.as_str().cmp(p)).is_ok())
     };
-    let rel = match safety::asset_path(uri.path(), &snap.mounts, known) {
-        Ok(rel) => rel,
-        Err(r) => return refused(r),
-    };
+    let rel = safety::asset_path(uri.path(), &snap.mounts, known)?;
     // The bytes rldev hashed for this path (a file some module depends on,
     // wherever a symlink put it), never a second read of the path: what was
     // checked is what is served, and the `?hash` in the CSS names these bytes.
-    let Some(store) = &snap.files else {
-        return refused(safety::Refused::NotFound);
-    };
-    let Some(bytes) = store.peek(&rel).and_then(|e| e.bytes().cloned()) else {
-        return refused(safety::Refused::NotFound);
-    };
+    let store = snap.files.as_ref().ok_or(safety::Refused::NotFound)?;
+    let bytes = store
+        .peek(&rel)
+        .and_then(|e| e.bytes().cloned())
+        .ok_or(safety::Refused::NotFound)?;
     // `?<hash>` as the CSS carries it: cacheable only while it names this content.
     let caching = match uri.query() {
         Some(q) if q == short_md5(&bytes) => Caching::Long,
         _ => Caching::NoStore,
     };
-    Response::builder()
+    Ok(Response::builder()
         .header(header::CONTENT_TYPE, content_type(&rel))
         .header(header::CACHE_CONTROL, caching.header())
         .header(header::X_CONTENT_TYPE_OPTIONS, "nosniff")
         .body(Body::from(bytes.to_vec()))
-        .expect("static headers are valid")
+        .expect("static headers are valid"))
 }
 
 fn content_type(path: &str) -> &'static str {

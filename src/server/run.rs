@@ -7,6 +7,7 @@ use std::sync::Arc;
 use tokio::sync::{broadcast, watch};
 
 use super::live::HUB_CAPACITY;
+use super::proxy::{Proxy, Upstream};
 use super::{AppState, Live, Snapshot, app};
 use crate::commands::Fatal;
 use crate::daemon::{self, Serving};
@@ -22,6 +23,7 @@ pub fn serve(
     host: Option<String>,
     port: Option<u16>,
     json: bool,
+    proxy: Option<String>,
 ) -> Result<i32, Fatal> {
     let source = DiskSource::new(&located.root);
     let project = Project::load_with_core(&located.inputs, located.core.as_deref(), &source)
@@ -45,7 +47,14 @@ pub fn serve(
     } else {
         addr.ip().to_string()
     };
-    let url = format!("http://{url_host}:{}/", addr.port());
+    let upstream = proxy
+        .or_else(|| project.config.server.proxy.clone())
+        .map(|url| Upstream::parse(&url))
+        .transpose()
+        .map_err(Fatal)?;
+    // In front of a wiki, the page to open is the wiki's.
+    let path = upstream.as_ref().map_or("/", |u| u.base.as_str());
+    let url = format!("http://{url_host}:{}{path}", addr.port());
 
     let (snapshots_tx, snapshots_rx) = watch::channel(Arc::new(Snapshot::default()));
     let (hub, _) = broadcast::channel(HUB_CAPACITY);
@@ -53,6 +62,7 @@ pub fn serve(
         snapshots: snapshots_rx,
         hub: hub.clone(),
         host: Arc::from(host.as_str()),
+        proxy: upstream.map(|u| Arc::new(Proxy::new(u))),
     };
     let serving = Serving {
         live: Live::new(snapshots_tx, hub),
