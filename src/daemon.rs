@@ -101,7 +101,7 @@ pub fn run(
     let (engine, builds) = Engine::new(project.modules.clone());
     if let Some(s) = &mut serving {
         s.live.files(store.clone());
-        s.live.mounts(mounts(&project));
+        s.live.project(&project);
         // Other request contexts (`/load?lang=…`) get a compiler of their
         // own, started on first use.
         let compiler = less_compilers(&located.root, 1, compile_cache_dir().as_deref())
@@ -343,7 +343,7 @@ impl Daemon {
                     out.diff.then(more.diff);
                     out.builds.extend(more.builds);
                     if let Some(s) = &mut self.serving {
-                        s.live.mounts(mounts(&project));
+                        s.live.project(&project);
                     }
                     self.project = project;
                 }
@@ -413,25 +413,4 @@ impl Daemon {
             );
         }
     }
-}
-
-/// URL folder -> project-relative folder of every file module (where assets are served from).
-fn mounts(project: &Project) -> Vec<(String, String)> {
-    let core = project
-        .core
-        .as_ref()
-        .map(|c| ("/resources".to_string(), crate::paths::join(c, "resources")));
-    project
-        .modules
-        .iter()
-        .filter_map(|m| match &m.kind {
-            crate::project::ModuleKind::File(f) => {
-                Some((f.remote_base.clone(), f.local_base.clone()))
-            }
-            crate::project::ModuleKind::Image(_) | crate::project::ModuleKind::Unsupported(_) => {
-                None
-            }
-        })
-        .chain(core)
-        .collect()
 }

@@ -2,7 +2,7 @@
 //! and build outputs, read by HTTP handlers) and the hub's messages (diffs,
 //! sent once the builds they announce are done, with the parts that changed).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -14,6 +14,7 @@ use tokio::sync::{broadcast, watch};
 use super::contexts::Contexts;
 use crate::build::{Built, Script};
 use crate::files::FileStore;
+use crate::project::{ModuleKind, Project};
 use crate::registry::{Diff, Registry};
 use crate::version;
 
@@ -147,9 +148,17 @@ pub struct Snapshot {
     pub files: Option<Arc<FileStore>>,
     /// Builds for other request contexts than rldev.toml's.
     pub contexts: Option<Arc<Contexts>>,
+    /// Modules whose definition needs PHP (a class or a callback of the
+    /// extension's): `error` here; behind the proxy, the wiki answers them.
+    pub php_only: Arc<HashSet<String>>,
 }
 
 impl Snapshot {
+    /// Whether rldev builds this module (it is in the registry and needs no PHP).
+    pub fn builds(&self, name: &str) -> bool {
+        self.registry.modules.contains_key(name) && !self.php_only.contains(name)
+    }
+
     /// The output of the module's current version, once it is built.
     pub fn current(&self, name: &str) -> Option<&Arc<Rendered>> {
         let entry = self.registry.modules.get(name)?;
@@ -290,9 +299,17 @@ impl Live {
         self.dirty = true;
     }
 
-    /// The project (re)loaded: where its files are served from.
-    pub fn mounts(&mut self, mounts: Vec<(String, String)>) {
-        let mut mounts = mounts;
+    /// The project (re)loaded: where its files are served from, and which
+    /// modules need PHP.
+    pub fn project(&mut self, project: &Project) {
+        let php_only = project
+            .modules
+            .iter()
+            .filter(|m| matches!(m.kind, ModuleKind::Unsupported(_)))
+            .map(|m| m.name.clone())
+            .collect();
+        self.snapshot.php_only = Arc::new(php_only);
+        let mut mounts = mounts(project);
         mounts.sort_by(|a, b| b.0.len().cmp(&a.0.len()).then(a.cmp(b)));
         mounts.dedup();
         self.snapshot.mounts = Arc::new(mounts);
@@ -477,4 +494,21 @@ mod tests {
         assert!(rest["changed"].get("a").is_none(), "{rest}");
         assert!(rx.try_recv().is_err());
     }
+}
+
+/// URL folder -> project-relative folder of every file module (where assets are served from).
+fn mounts(project: &Project) -> Vec<(String, String)> {
+    let core = project
+        .core
+        .as_ref()
+        .map(|c| ("/resources".to_string(), crate::paths::join(c, "resources")));
+    project
+        .modules
+        .iter()
+        .filter_map(|m| match &m.kind {
+            ModuleKind::File(f) => Some((f.remote_base.clone(), f.local_base.clone())),
+            ModuleKind::Image(_) | ModuleKind::Unsupported(_) => None,
+        })
+        .chain(core)
+        .collect()
 }

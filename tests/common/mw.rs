@@ -27,6 +27,8 @@ pub struct Wiki {
     pub url: String,
     /// The bundled extensions and skins mw-wiki left out, as it says why.
     pub skipped: BTreeMap<String, String>,
+    /// The password of the wiki's `Admin`.
+    pub password: String,
     dir: PathBuf,
 }
 
@@ -45,6 +47,7 @@ impl Wiki {
         let mut wiki = Wiki {
             url: String::new(),
             skipped: BTreeMap::new(),
+            password: String::new(),
             dir: dir.to_path_buf(),
         };
         let stdout = String::from_utf8_lossy(&out.stdout);
@@ -52,6 +55,8 @@ impl Wiki {
         match ready.as_ref().and_then(|r| r["url"].as_str()) {
             Some(url) if out.status.success() => {
                 wiki.url = url.to_string();
+                let password = ready.as_ref().and_then(|r| r["password"].as_str());
+                wiki.password = password.unwrap_or_default().to_string();
                 let skipped = ready.as_ref().map(|r| &r["skipped"]);
                 for (name, why) in skipped.and_then(Value::as_object).into_iter().flatten() {
                     let why = why.as_str().unwrap_or_default().to_string();

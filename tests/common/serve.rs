@@ -76,8 +76,9 @@ impl Server {
             );
         };
         server.url = url.to_string();
-        server.port = url
-            .trim_end_matches('/')
+        // `http://HOST:PORT/` (in proxy mode, the wiki's path follows).
+        let authority = url.split('/').nth(2).unwrap_or("");
+        server.port = authority
             .rsplit(':')
             .next()
             .and_then(|p| p.parse().ok())

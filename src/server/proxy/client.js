@@ -2,7 +2,8 @@
  * rldev's live client on a wiki's own page (`rldev serve --proxy`). The
  * proxy appends it to the wiki's startup module, after `mw.loader.register`,
  * so the wiki's own `mw.loader` is there; `__RLDEV__` is the proxy's
- * settings: { ws, seq, errors, parts, skin, lang }.
+ * settings: { ws, seq, errors, parts, wiki, skin, lang, load }. Modules in
+ * `wiki` need PHP: the wiki answers them, and this client leaves them alone.
  *
  * What it does with a diff, for each changed module the page has loaded:
  * - only its styles changed: the module's rules are replaced in place, in
@@ -24,10 +25,16 @@
   const mw = window.mw;
   if (!mw || !mw.loader || typeof WebSocket !== 'function') return;
 
+  // The version the wiki's loader holds (1.39 has no mw.loader.getVersion).
+  function loaderVersion(name) {
+    const entry = mw.loader.moduleRegistry && mw.loader.moduleRegistry[name];
+    return entry ? entry.version : null;
+  }
+
   const errors = Object.assign({}, settings.errors || {}); // name -> message
   const held = {}; // name -> { version, parts }: what the page shows
   Object.keys(settings.parts || {}).forEach((name) => {
-    held[name] = { version: mw.loader.getVersion(name), parts: settings.parts[name] };
+    held[name] = { version: loaderVersion(name), parts: settings.parts[name] };
   });
   const live = { socket: null, seq: settings.seq || 0, reloading: false, delay: 300, opened: false, lost: false };
 
@@ -35,7 +42,7 @@
   mw.loader.rldev = {
     parts(map) {
       Object.keys(map).forEach((name) => {
-        held[name] = { version: mw.loader.getVersion(name), parts: map[name] };
+        held[name] = { version: loaderVersion(name), parts: map[name] };
       });
     },
     errors(map) {
@@ -44,13 +51,17 @@
     }
   };
 
+  const wikis = new Set(settings.wiki || []);
+
+  /** Whether the page runs rldev's build of the module. */
   function onPage(name) {
+    if (wikis.has(name)) return false;
     const s = mw.loader.getState(name);
     return s === 'loading' || s === 'loaded' || s === 'executing' || s === 'ready' || s === 'error';
   }
 
   function versionHeld(name) {
-    return held[name] ? held[name].version : mw.loader.getVersion(name);
+    return held[name] ? held[name].version : loaderVersion(name);
   }
 
   // ---- Styles in place ---------------------------------------------------------------
@@ -165,6 +176,7 @@
     const reasons = [];
     const swapped = [];
     Object.keys(msg.states || {}).forEach((name) => {
+      if (wikis.has(name)) return;
       const s = msg.states[name];
       if (s.state === 'error') {
         errors[name] = s.error || 'error';

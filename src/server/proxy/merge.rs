@@ -98,7 +98,8 @@ pub async fn load(state: &AppState, proxy: &Arc<Proxy>, req: Request, ours: &str
         return startup::answer(state, proxy, req, ours).await;
     }
     let snap = state.ready_snapshot().await;
-    let mine = |m: &str| snap.registry.modules.contains_key(m);
+    // A module that needs PHP is the wiki's to answer.
+    let mine = |m: &str| snap.builds(m);
     if !modules.iter().any(|m| mine(m)) {
         return forward::pass(proxy, req, ours).await;
     }

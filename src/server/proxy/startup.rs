@@ -61,7 +61,12 @@ pub fn rewrite(
             continue;
         };
         let es6 = version.ends_with('!');
-        match snap.registry.modules.get(&name) {
+        match snap
+            .registry
+            .modules
+            .get(&name)
+            .filter(|_| snap.builds(&name))
+        {
             Some(mine) => {
                 fields[1] = json!(format!("{}{}", mine.version, if es6 { "!" } else { "" }));
             }
@@ -72,7 +77,7 @@ pub fn rewrite(
         seen.insert(name);
     }
     for (name, e) in &snap.registry.modules {
-        if seen.contains(name) || matches!(e.group.as_deref(), Some("noscript")) {
+        if seen.contains(name) || !snap.builds(name) || e.group.as_deref() == Some("noscript") {
             continue;
         }
         // Dependencies by name (the loader resolves numbers only).
@@ -93,6 +98,7 @@ pub fn rewrite(
         .registry
         .modules
         .iter()
+        .filter(|(n, _)| snap.builds(n))
         .filter_map(|(n, e)| e.error.as_ref().map(|m| (n.clone(), json!(m))))
         .collect();
     let client = CLIENT_JS.replace(
@@ -102,6 +108,8 @@ pub fn rewrite(
             "seq": snap.registry.seq,
             "errors": errors,
             "parts": parts,
+            // Modules that need PHP: the wiki's, whatever rldev's registry says.
+            "wiki": snap.php_only.iter().collect::<Vec<_>>(),
             "load": settings.load_php,
             "skin": settings.skin,
             "lang": settings.language,
