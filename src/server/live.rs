@@ -405,6 +405,23 @@ impl Live {
     }
 }
 
+/// URL folder -> project-relative folder of every file module (where assets are served from).
+fn mounts(project: &Project) -> Vec<(String, String)> {
+    let core = project
+        .core
+        .as_ref()
+        .map(|c| ("/resources".to_string(), crate::paths::join(c, "resources")));
+    project
+        .modules
+        .iter()
+        .filter_map(|m| match &m.kind {
+            ModuleKind::File(f) => Some((f.remote_base.clone(), f.local_base.clone())),
+            ModuleKind::Image(_) | ModuleKind::Unsupported(_) => None,
+        })
+        .chain(core)
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -494,21 +511,4 @@ mod tests {
         assert!(rest["changed"].get("a").is_none(), "{rest}");
         assert!(rx.try_recv().is_err());
     }
-}
-
-/// URL folder -> project-relative folder of every file module (where assets are served from).
-fn mounts(project: &Project) -> Vec<(String, String)> {
-    let core = project
-        .core
-        .as_ref()
-        .map(|c| ("/resources".to_string(), crate::paths::join(c, "resources")));
-    project
-        .modules
-        .iter()
-        .filter_map(|m| match &m.kind {
-            ModuleKind::File(f) => Some((f.remote_base.clone(), f.local_base.clone())),
-            ModuleKind::Image(_) | ModuleKind::Unsupported(_) => None,
-        })
-        .chain(core)
-        .collect()
 }
