@@ -183,6 +183,35 @@ async fn live_reload_steps(s: &mut Session) {
     .await;
 }
 
+/// Standalone, a module that needs a module of core (here `mediawiki.util`)
+/// runs without it, and the page says so, naming `--proxy`.
+#[tokio::test]
+async fn an_unserved_dependency_is_named_on_the_page() {
+    let _serial = SERIAL.lock().await;
+    let Some(tools) = Tools::find() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("project");
+    project(&root);
+    let manifest = MANIFEST.replace(
+        "\"dependencies\": [ \"ext.live.base\" ]",
+        "\"dependencies\": [ \"ext.live.base\", \"mediawiki.util\" ]",
+    );
+    assert_ne!(manifest, MANIFEST);
+    common::write(&root, "extension.json", &manifest);
+    run(&tools, dir.path(), async |s| {
+        s.open("/").await;
+        s.wait(
+            "app v1 ran, and #rldev-notice names the missing dependency and --proxy",
+            "var n = document.getElementById('rldev-notice');
+             return (window.__marks || []).includes('app v1') && !!n
+                && n.innerText.includes('ext.live.app → mediawiki.util')
+                && n.innerText.includes('rldev serve --proxy')",
+        )
+        .await;
+    })
+    .await;
+}
+
 /// Seed 000 (a module requested before its file was deployed stayed "missing"
 /// for an hour): a page that loaded a module while its file was absent gets it
 /// once the file appears, and a module added to the manifest later loads too.

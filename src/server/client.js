@@ -228,9 +228,33 @@
       if (!warnedUnknown.has(d)) {
         warnedUnknown.add(d);
         console.warn('[rldev] ' + m.name + ': dependency ' + d + ' is not served by rldev; running without it');
+        unserved.push([m.name, d]);
+        renderNotice();
       }
       return false;
     });
+  }
+
+  // The page says it too, not only the console: what is missing and how to get it.
+  const unserved = []; // [module, dependency]
+  function renderNotice() {
+    if (!document.body) {
+      document.addEventListener('DOMContentLoaded', renderNotice, { once: true });
+      return;
+    }
+    let bar = document.getElementById('rldev-notice');
+    if (!bar) {
+      bar = document.createElement('div');
+      bar.id = 'rldev-notice';
+      bar.setAttribute('role', 'status');
+      bar.style.cssText = 'position:fixed;left:0;right:0;top:0;z-index:2147483646;margin:0;padding:8px 16px;' +
+        'background:#fef6e7;color:#202122;border-bottom:2px solid #fc3;font:13px/1.5 sans-serif';
+      document.body.appendChild(bar);
+    }
+    const names = unserved.map((p) => p[0] + ' → ' + p[1]).join(', ');
+    bar.textContent = 'rldev: ' + names + ': not served here (a module of MediaWiki core or of another ' +
+      'extension), so these modules run without it. To run them beside core\'s modules on a real wiki page, ' +
+      'start rldev in front of your wiki: rldev serve --proxy http://127.0.0.1:8080/w/';
   }
 
   // Dependencies first, depth first; throws on a cycle.
