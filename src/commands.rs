@@ -2,7 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::build::pool::build_all;
+use crate::compile::pool::build_all;
 use crate::disk::{DiskSource, Located};
 use crate::engine::{BuildFacts, Engine};
 use crate::files::FileStore;

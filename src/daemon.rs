@@ -7,9 +7,9 @@ use std::sync::Arc;
 use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender, TryRecvError, channel};
 use std::time::{Duration, Instant};
 
-use crate::build::Built;
-use crate::build::pool::Workers;
 use crate::commands::{Fatal, compile_cache_dir, less_compilers};
+use crate::compile::Built;
+use crate::compile::pool::Workers;
 use crate::disk::{DiskSource, Located};
 use crate::engine::{BuildFacts, Engine, Outcome};
 use crate::files::FileStore;

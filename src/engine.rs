@@ -13,7 +13,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use indexmap::IndexMap;
 
-use crate::build::Built;
+use crate::compile::Built;
 use crate::files::ContentHash;
 use crate::project::ModuleDef;
 use crate::registry::{Cause, Change, Diff, Entry, Registry, State, StateChange};

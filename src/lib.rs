@@ -5,14 +5,13 @@
 //! of files it read, `version` hashes that into a version, `registry` holds
 //! the versions and their diffs. `less` speaks to the less.js process.
 
-pub mod build;
 pub mod cli;
 pub mod commands;
+pub mod compile;
 pub mod daemon;
 pub mod disk;
 pub mod engine;
 pub mod files;
-pub mod hub;
 pub mod less;
 pub mod paths;
 pub mod project;

@@ -4,7 +4,7 @@ mod common;
 
 use std::process::Command;
 
-use rldev::build::{Script, build};
+use rldev::compile::{Script, build};
 use rldev::files::{FileStore, MemorySource};
 use rldev::less::Unavailable;
 use rldev::project::{Inputs, Project};

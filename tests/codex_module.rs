@@ -3,7 +3,7 @@
 //! synthetic `codex.js`, Codex's message keys, `vue` as a dependency, the
 //! `-rtl` manifest right to left, Codex's CSS taken as it is.
 
-use rldev::build::{PackageOutput, Script, build};
+use rldev::compile::{PackageOutput, Script, build};
 use rldev::files::{FileStore, MemorySource};
 use rldev::less::Unavailable;
 use rldev::project::{Inputs, ModuleDef, Project};

@@ -8,7 +8,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-use rldev::build::{Built, build, svg};
+use rldev::compile::{Built, build, svg};
 use rldev::disk::DiskSource;
 use rldev::files::FileStore;
 use rldev::less::Unavailable;

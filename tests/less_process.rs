@@ -7,7 +7,7 @@ use std::path::Path;
 use std::process::Command;
 use std::sync::Arc;
 
-use rldev::build::remap::FileLookup;
+use rldev::compile::remap::FileLookup;
 use rldev::less::node::NodeLess;
 use rldev::less::{LessCompiler, LessJob, setup};
 

@@ -1,7 +1,7 @@
 //! Rules of ResourceLoader's FileModule that rldev follows, each found by
 //! comparing rldev with MediaWiki 1.39's own load.php (see scripts/mw-compare).
 
-use rldev::build::{Built, PackageOutput, Script, build};
+use rldev::compile::{Built, PackageOutput, Script, build};
 use rldev::files::{FileStore, MemorySource};
 use rldev::less::Unavailable;
 use rldev::project::{Inputs, Project};

@@ -479,7 +479,7 @@ async fn assets_are_the_bytes_rldev_hashed_not_a_new_read() {
 #[tokio::test]
 async fn assets_are_served_at_their_css_url_and_cached_only_for_their_hash() {
     let (_outer, root) = asset_tree();
-    let hash = rldev::build::remap::short_md5(b"<svg/>");
+    let hash = rldev::compile::remap::short_md5(b"<svg/>");
     let a = get_with(&root, &format!("/extensions/T/res/i.svg?{hash}"), &[]).await;
     assert_eq!(a.status, StatusCode::OK);
     assert_eq!(a.body, "<svg/>");

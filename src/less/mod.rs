@@ -7,7 +7,7 @@ pub mod setup;
 use std::collections::BTreeMap;
 use std::fmt;
 
-use crate::build::remap::FileLookup;
+use crate::compile::remap::FileLookup;
 
 /// One stylesheet to compile. Paths are project-relative.
 pub struct LessJob<'a> {

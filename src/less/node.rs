@@ -21,7 +21,7 @@ use sha1::{Digest, Sha1};
 use super::cache::CompileCache;
 use super::setup::LessSetup;
 use super::{LessCompiler, LessError, LessJob};
-use crate::build::remap::FileLookup;
+use crate::compile::remap::FileLookup;
 use crate::paths;
 
 pub struct NodeLess {

@@ -3,7 +3,7 @@
 //!
 //! Which files a list of components needs is in Codex's build manifest
 //! (`modules/manifest.json`, `manifest-rtl.json` right to left), read at
-//! build time through the recorder (see `build/codex.rs`), so an edit there
+//! build time through the recorder (see `compile/codex.rs`), so an edit there
 //! moves the version like any other file.
 
 use serde::Serialize;

@@ -4,7 +4,7 @@
 //! Resolution stays pure: it only records where the module's files are and
 //! the context its CSS is for (skin, language, OOUI themes). Everything read
 //! from disk (a `data` JSON file, OOUI's theme definitions, the images) is
-//! read by the build (`build/image.rs`) through its `Recorder`.
+//! read by the build (`compile/image.rs`) through its `Recorder`.
 
 use indexmap::IndexMap;
 use serde::Serialize;

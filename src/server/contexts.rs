@@ -13,7 +13,7 @@ use std::sync::{Arc, Mutex};
 use indexmap::IndexMap;
 
 use super::live::{Rendered, Snapshot};
-use crate::build::{Built, build};
+use crate::compile::{Built, build};
 use crate::disk::{DiskSource, Located};
 use crate::files::FileStore;
 use crate::less::LessCompiler;

@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 use tokio::sync::{broadcast, watch};
 
 use super::contexts::Contexts;
-use crate::build::{Built, Script};
+use crate::compile::{Built, Script};
 use crate::files::FileStore;
 use crate::project::{ModuleKind, Project};
 use crate::registry::{Diff, Registry};
@@ -65,7 +65,7 @@ pub struct Rendered {
     pub skip_function: Option<String>,
     pub deprecated: Option<String>,
     /// An image module's images (`/load?image=`).
-    pub images: Vec<crate::build::image::ImageFile>,
+    pub images: Vec<crate::compile::image::ImageFile>,
     pub parts: Parts,
 }
 
@@ -425,7 +425,7 @@ fn mounts(project: &Project) -> Vec<(String, String)> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::build::{MediaBlock, Output};
+    use crate::compile::{MediaBlock, Output};
     use crate::registry::{Change, Entry, State};
 
     fn registry(versions: &[(&str, &str)]) -> Registry {

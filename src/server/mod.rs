@@ -2,6 +2,7 @@
 //! Handlers read immutable [`Snapshot`]s that the daemon loop publishes.
 
 pub mod contexts;
+pub mod hub;
 pub mod image;
 pub mod live;
 pub mod load;
@@ -22,7 +23,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use tokio::sync::{broadcast, watch};
 
-use crate::build::remap::short_md5;
+use crate::compile::remap::short_md5;
 pub use live::{Live, Snapshot};
 use load::{Caching, Only};
 
@@ -46,7 +47,7 @@ pub fn app(state: AppState) -> Router {
         // OWN_PREFIX; `/load` stays for the image URLs of rldev's CSS.
         let own = proxy::OWN_PREFIX;
         Router::new()
-            .route(&format!("{own}/ws"), get(crate::hub::ws))
+            .route(&format!("{own}/ws"), get(hub::ws))
             .route(&format!("{own}/registry.json"), get(registry))
             .route(&format!("{own}/load"), get(load))
             .route("/load", get(load))
@@ -66,7 +67,7 @@ fn standalone() -> Router<AppState> {
         .route("/registry.json", get(registry))
         .route("/load", get(load))
         .route("/load.php", get(load))
-        .route("/ws", get(crate::hub::ws))
+        .route("/ws", get(hub::ws))
         .route("/favicon.ico", get(|| async { StatusCode::NO_CONTENT }))
         .fallback(asset)
 }

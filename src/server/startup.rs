@@ -9,7 +9,11 @@ use super::live::Snapshot;
 use crate::registry::Entry;
 
 /// The browser client: loader, live reload, error overlay.
-pub const CLIENT_JS: &str = include_str!("client.js");
+pub const CLIENT_JS: &str = concat!(
+    include_str!("client/loader.js"),
+    include_str!("client/live.js"),
+    include_str!("client/mw.js")
+);
 
 /// `register` entries as RESOURCELOADER.md §3.2: `[name, version, deps, group,
 /// source, skip]`, dependencies as indexes when registered here, trailing

@@ -310,7 +310,7 @@ pub fn normalize_css(css: &str, url_base: &str) -> Result<String, String> {
 
 /// MediaWiki's `CSSMin::minify` (wikimedia/minify 2.x): rldev's own port,
 /// which image modules use.
-pub use rldev::build::image::css_min;
+pub use rldev::compile::image::css_min;
 
 pub fn map_urls(css: &str, url_base: &str) -> String {
     let mut out = String::with_capacity(css.len());

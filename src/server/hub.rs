@@ -13,7 +13,7 @@ use indexmap::IndexMap;
 use serde_json::{Value, json};
 use tokio::sync::broadcast::error::RecvError;
 
-use crate::server::{AppState, safety};
+use super::{AppState, safety};
 
 /// `GET /ws`: refuses an upgrade from a foreign page (`Origin`).
 pub async fn ws(
