@@ -141,8 +141,9 @@ async fn a_real_wiki_through_the_proxy() {
     let browser = Browser::start(&tools, dir.path()).await;
     let mut s = Session {
         browser,
-        server,
+        server: Some(server),
         root,
+        cache,
         password,
     };
     let outcome = std::panic::AssertUnwindSafe(steps(&mut s))
@@ -238,7 +239,29 @@ async fn steps(s: &mut Session) {
     )
     .await;
 
-    // 5. A script edit reloads the page, with the console line saying why.
+    // 5. rldev restarts on the same port with nothing changed: the client
+    // reconnects, compares versions and reloads nothing.
+    s.js("window.__kept = 5; return null").await;
+    let server = s.server.take().expect("rldev runs");
+    let port = server.port;
+    server.kill();
+    s.server = Some(Server::start(&s.root, &[], port, &s.cache, READY));
+    s.wait(
+        "the console lines of the lost connection and of its return",
+        "var logs = window.__logs || [];
+         return logs.some(function (l) { return l.includes('[rldev] connection to rldev lost'); })
+            && logs.some(function (l) { return l.includes('[rldev] connection to rldev is back'); })",
+    )
+    .await;
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    s.check(
+        "no reload after a restart with no change (window.__kept still 5)",
+        "return window.__kept === 5
+            && !(window.__logs || []).some(function (l) { return l.includes('[rldev] reloading'); })",
+    )
+    .await;
+
+    // 6. A script edit reloads the page, with the console line saying why.
     common::write(&s.ext(), "resources/demo.js", &demo_js("v2"));
     s.wait(
         "a reload (window.__kept gone) that ran demo.js v2",
@@ -253,7 +276,7 @@ async fn steps(s: &mut Session) {
         "the reloaded page says why\n{logs}"
     );
 
-    // 6. Logging in and saving an edit, through the proxy.
+    // 7. Logging in and saving an edit, through the proxy.
     s.open("/w/index.php?title=Special:UserLogin").await;
     s.wait(
         "the login form",
@@ -301,8 +324,9 @@ async fn steps(s: &mut Session) {
 
 struct Session {
     browser: Browser,
-    server: Server,
+    server: Option<Server>,
     root: PathBuf,
+    cache: PathBuf,
     password: String,
 }
 
@@ -334,7 +358,7 @@ impl Session {
 
     /// rldev's URL (`http://127.0.0.1:PORT/w/`): its origin and the wiki's path.
     fn origin(&self) -> String {
-        let url = &self.server.url;
+        let url = &self.server.as_ref().expect("rldev runs").url;
         let after_scheme = url.find("://").map_or(0, |i| i + 3);
         let end = url[after_scheme..]
             .find('/')
@@ -378,7 +402,9 @@ impl Session {
         format!(
             "{what}\n--- the page ---\n{page}\n{}\n{}",
             self.browser.console_tail(),
-            self.server.stderr_tail()
+            self.server
+                .as_ref()
+                .map_or_else(String::new, Server::stderr_tail)
         )
     }
 }

@@ -462,6 +462,25 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_wikis_loader_gets_each_modules_css_between_marks() {
+        let css = vec![
+            ".a{color:red}".to_string(),
+            "@media print{.a{color:#000}}".to_string(),
+        ];
+        assert_eq!(
+            marked("ext.\"q\"", &css),
+            [
+                "html[data-rldev=\"begin ext.\\\"q\\\"\"]{}\n.a{color:red}",
+                "@media print{.a{color:#000}}\nhtml[data-rldev=\"end ext.\\\"q\\\"\"]{}"
+            ]
+        );
+        // An @import must stay first: no marks (the client reloads instead).
+        let imports = vec!["@import url(x.css);.a{}".to_string()];
+        assert_eq!(marked("ext.a", &imports), imports);
+        assert!(marked("ext.a", &[]).is_empty());
+    }
+
+    #[test]
     fn expands_packed_names_as_resourceloader() {
         assert_eq!(
             expand("foo|foo.baz,bar|baz.quux"),

@@ -177,3 +177,100 @@ pub async fn answer(state: &AppState, proxy: &Arc<Proxy>, req: Request, ours: &s
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     response
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use indexmap::IndexMap;
+
+    use super::*;
+    use crate::registry::{Entry, Registry, State};
+
+    fn entry(version: &str, deps: &[&str], error: Option<&str>) -> Entry {
+        Entry {
+            version: version.into(),
+            dependencies: deps.iter().map(|d| d.to_string()).collect(),
+            group: None,
+            state: if error.is_some() {
+                State::Error
+            } else {
+                State::Ready
+            },
+            error: error.map(str::to_string),
+            files: Vec::new(),
+        }
+    }
+
+    /// rldev builds `ext.a` and `ext.new`; `ext.php` needs PHP.
+    fn snapshot() -> Snapshot {
+        let mut modules = IndexMap::new();
+        modules.insert("ext.a".to_string(), entry("AAAAAAAA", &[], None));
+        modules.insert(
+            "ext.new".to_string(),
+            entry("NNNNNNNN", &["ext.a", "jquery"], None),
+        );
+        modules.insert(
+            "ext.php".to_string(),
+            entry("PPPPPPPP", &[], Some("needs PHP")),
+        );
+        Snapshot {
+            ready: true,
+            registry: Arc::new(Registry { seq: 4, modules }),
+            php_only: Arc::new(["ext.php".to_string()].into()),
+            ..Snapshot::default()
+        }
+    }
+
+    const STARTUP: &str = "(function(){var mw={loader:{implement:function(){},\
+        register:function(m){}}};mw.loader.register(name);\
+        mw.loader.register([[\"jquery\",\"abcde\"],[\"ext.a\",\"x1y2z!\",[0]],[\"ext.php\",\"q9q9q\"]]);\
+        mw.config.set(window.RLCONF||{});}());";
+
+    #[test]
+    fn rldevs_versions_replace_the_wikis_and_its_new_modules_follow() {
+        let settings = Settings {
+            load_php: "/w/load.php",
+            skin: "vector",
+            language: "en",
+        };
+        let (js, wiki) = rewrite(STARTUP, &snapshot(), &settings).unwrap();
+        // ext.a: rldev's version, the ES6 mark kept; jquery and ext.php: the
+        // wiki's; ext.new: added, its dependencies by name.
+        assert!(js.contains(
+            "mw.loader.register([[\"jquery\",\"abcde\"],[\"ext.a\",\"AAAAAAAA!\",[0]],\
+             [\"ext.php\",\"q9q9q\"],[\"ext.new\",\"NNNNNNNN\",[\"ext.a\",\"jquery\"],null]]);\n"
+        ));
+        // The one-name call of the loader's own code is left alone.
+        assert!(js.contains("mw.loader.register(name);"));
+        // The live client follows the call, the rest of the script after it.
+        let client = js.find("rldev's live client").unwrap();
+        assert!(client > js.find("[\"ext.new\"").unwrap());
+        assert!(js.ends_with("mw.config.set(window.RLCONF||{});}());"));
+        assert!(js.contains("\"wiki\":[\"ext.php\"]"));
+        let mut wiki: Vec<_> = wiki.into_iter().collect();
+        wiki.sort();
+        assert_eq!(
+            wiki,
+            [
+                ("ext.php".to_string(), "q9q9q".to_string()),
+                ("jquery".to_string(), "abcde".to_string())
+            ]
+        );
+        assert_eq!(
+            rewrite("mw.loader.register(x);", &snapshot(), &settings),
+            None
+        );
+    }
+
+    #[test]
+    fn the_loader_dialect_comes_from_the_startup_module() {
+        assert!(uses_implement(
+            "mw.loader={implement:function(module,script){}}"
+        ));
+        assert!(!uses_implement("mw.loader={impl:function(declarator){}}"));
+        assert!(!uses_implement(
+            "mw.loader = { impl: function ( declarator ) {} }"
+        ));
+    }
+}
