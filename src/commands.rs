@@ -36,8 +36,18 @@ pub fn compute_registry(located: &Located, cache_dir: Option<&Path>) -> Result<R
     let source = DiskSource::new(&located.root);
     let project = Project::load_with_core(&located.inputs, located.core.as_deref(), &source)
         .map_err(|e| Fatal(e.to_string()))?;
+    registry_of(located, &project, source, cache_dir)
+}
+
+/// The registry of a loaded project, every module built once.
+fn registry_of(
+    located: &Located,
+    project: &Project,
+    source: DiskSource,
+    cache_dir: Option<&Path>,
+) -> Result<Registry, Fatal> {
     let store = FileStore::new(Box::new(source));
-    let mut compilers = less_compilers(&located.root, count_less(&project), cache_dir);
+    let mut compilers = less_compilers(&located.root, count_less(project), cache_dir);
     // The engine from scratch: every module built once, against one content store.
     let (mut engine, requests) = Engine::new(project.modules.clone());
     let defs: Vec<&ModuleDef> = requests
@@ -111,11 +121,18 @@ pub fn less_compilers(
 
 /// `rldev hashes`.
 pub fn hashes(located: &Located, json: bool) -> Result<i32, Fatal> {
-    let registry = compute_registry(located, compile_cache_dir().as_deref())?;
+    let source = DiskSource::new(&located.root);
+    let project = Project::load_with_core(&located.inputs, located.core.as_deref(), &source)
+        .map_err(|e| Fatal(e.to_string()))?;
+    let registry = registry_of(located, &project, source, compile_cache_dir().as_deref())?;
     let text = if json {
-        report::registry_json(&registry) + "\n"
+        report::registry_json_with(&registry, &project.warnings) + "\n"
     } else {
-        report::registry_table(&registry, report::Style::detect())
+        let mut text = report::registry_table(&registry, report::Style::detect());
+        for w in &project.warnings {
+            text.push_str(&report::warning_line(w, report::Style::detect()));
+        }
+        text
     };
     report::emit(&text).map_err(|e| Fatal(format!("cannot write to stdout: {e}")))?;
     let broken = registry.modules.values().any(|m| m.state == State::Error);

@@ -274,6 +274,7 @@ impl Daemon {
             let url = self.serving.as_ref().map(|s| s.url.as_str());
             self.printer
                 .ready(self.engine.registry(), started.elapsed(), url);
+            self.printer.warnings(&self.project.warnings);
         }
     }
 
@@ -344,6 +345,16 @@ impl Daemon {
                     out.builds.extend(more.builds);
                     if let Some(s) = &mut self.serving {
                         s.live.project(&project);
+                    }
+                    // Each warning once: those the previous definitions had were said.
+                    if self.ready {
+                        let new: Vec<String> = project
+                            .warnings
+                            .iter()
+                            .filter(|w| !self.project.warnings.contains(w))
+                            .cloned()
+                            .collect();
+                        self.printer.warnings(&new);
                     }
                     self.project = project;
                 }

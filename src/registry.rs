@@ -16,7 +16,8 @@ pub struct Entry {
     pub dependencies: Vec<String>,
     pub group: Option<String>,
     pub state: State,
-    /// One line naming the file (and line and column where known).
+    /// One line naming the file (and line and column where known); a
+    /// JavaScript syntax error adds the line and a caret on the lines after.
     pub error: Option<String>,
     /// Sorted; every file the output depends on.
     pub files: Vec<String>,

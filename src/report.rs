@@ -65,6 +65,24 @@ pub fn registry_json(reg: &Registry) -> String {
     serde_json::to_string_pretty(reg).expect("a registry always serialises")
 }
 
+/// The registry as JSON with the definitions' warnings (an addition to
+/// INTERFACE.md's shape), when there are any.
+pub fn registry_json_with(reg: &Registry, warnings: &[String]) -> String {
+    if warnings.is_empty() {
+        return registry_json(reg);
+    }
+    let mut v = serde_json::to_value(reg).expect("a registry always serialises");
+    v.as_object_mut()
+        .expect("a registry is an object")
+        .insert("warnings".into(), serde_json::json!(warnings));
+    serde_json::to_string_pretty(&v).expect("JSON values serialise")
+}
+
+/// One warning about the definitions, for people.
+pub fn warning_line(warning: &str, style: Style) -> String {
+    format!("{} {warning}\n", style.paint("33", "warning:"))
+}
+
 /// Writes to stdout; a closed pipe (`rldev hashes | head`) is not an error.
 pub fn emit(text: &str) -> io::Result<()> {
     let mut out = io::stdout().lock();
@@ -131,6 +149,18 @@ impl Printer {
             ));
             if let Some(url) = url {
                 self.line(format!("serving {}", self.style.paint("1", url)));
+            }
+        }
+    }
+
+    /// Warnings about the definitions (at start, and new ones when they are
+    /// reloaded): a line each, or `{"event":"warning","message":…}`.
+    pub fn warnings(&self, warnings: &[String]) {
+        for w in warnings {
+            if self.json {
+                self.line(serde_json::json!({"event": "warning", "message": w}).to_string());
+            } else {
+                let _ = emit(&warning_line(w, self.style));
             }
         }
     }

@@ -183,6 +183,54 @@ async fn live_reload_steps(s: &mut Session) {
     .await;
 }
 
+/// A JavaScript syntax error is contained to its module: one bad file among
+/// five modules of one batch, the other four run, the bad one is `error` and
+/// the overlay shows the line with a caret.
+#[tokio::test]
+async fn a_script_syntax_error_breaks_only_its_module() {
+    let _serial = SERIAL.lock().await;
+    let Some(tools) = Tools::find() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("project");
+    let mut modules = Vec::new();
+    for i in 1..=5 {
+        modules.push(format!(
+            "\"ext.syntax.m{i}\": {{ \"scripts\": [ \"m{i}.js\" ] }}"
+        ));
+        let body = if i == 3 {
+            "window.__marks = ( window.__marks || [] ).concat( 'm3' );\nvar = ;\n".to_string()
+        } else {
+            format!("window.__marks = ( window.__marks || [] ).concat( 'm{i}' );\n")
+        };
+        common::write(&root, &format!("resources/m{i}.js"), &body);
+    }
+    common::write(
+        &root,
+        "extension.json",
+        &format!(
+            "{{ \"name\": \"Syntax\", \"manifest_version\": 2,\n\
+             \"ResourceFileModulePaths\": {{ \"localBasePath\": \"resources\", \"remoteExtPath\": \"Syntax/resources\" }},\n\
+             \"ResourceModules\": {{ {} }} }}\n",
+            modules.join(",\n")
+        ),
+    );
+    run(&tools, dir.path(), async |s| {
+        s.open("/").await;
+        s.wait(
+            "m1, m2, m4 and m5 ran; m3 is error; the overlay frames line 2 of m3.js",
+            "var o = document.getElementById('rldev-overlay');
+             var marks = (window.__marks || []).slice().sort().join();
+             return marks === 'm1,m2,m4,m5' && mw.loader.getState('ext.syntax.m3') === 'error'
+                && ['ext.syntax.m1', 'ext.syntax.m2', 'ext.syntax.m4', 'ext.syntax.m5'].every(function (n) {
+                    return mw.loader.getState(n) === 'ready'; })
+                && !!o && o.innerText.includes('resources/m3.js:2:5')
+                && o.innerText.includes('2 | var = ;') && o.innerText.includes('^')",
+        )
+        .await;
+    })
+    .await;
+}
+
 /// Standalone, a module that needs a module of core (here `mediawiki.util`)
 /// runs without it, and the page says so, naming `--proxy`.
 #[tokio::test]

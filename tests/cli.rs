@@ -386,3 +386,47 @@ fn inside_an_extension_no_path_is_needed() {
     assert_eq!(out.status.code(), Some(2));
     assert!(text(&out.stderr).contains("no rldev.toml, extension.json or skin.json"));
 }
+
+/// Definitions checked as ResourceLoader checks them: an unknown key, a
+/// dependency nobody declares and a cycle are each said once (table and
+/// `--json`), and nothing stops the build; a script that does not parse is
+/// its module's error, with file, line, column and the line with a caret.
+#[test]
+fn definition_warnings_and_script_syntax_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    common::write(
+        dir.path(),
+        "extension.json",
+        r#"{"name": "W", "manifest_version": 2,
+ "ResourceFileModulePaths": {"localBasePath": "resources", "remoteExtPath": "W/resources"},
+ "ResourceModules": {
+  "ext.w.a": {"scripts": ["a.js"], "scirpts": ["x.js"], "dependencies": ["ext.w.b", "ext.w.nobody"]},
+  "ext.w.b": {"scripts": ["b.js"], "dependencies": ["ext.w.a"]},
+  "ext.w.bad": {"packageFiles": ["bad.js"]}
+ }}"#,
+    );
+    common::write(dir.path(), "resources/a.js", "var a = 1;\n");
+    common::write(dir.path(), "resources/b.js", "var b = 2;\n");
+    common::write(
+        dir.path(),
+        "resources/bad.js",
+        "module.exports = {\n\tx: 1,,\n};\n",
+    );
+    let out = rldev(dir.path(), &["hashes", "extension.json"]);
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    for expected in [
+        "warning: extension.json: module ext.w.a: unknown key \"scirpts\" (did you mean \"scripts\"?); it is ignored",
+        "warning: dependency \"ext.w.nobody\" of ext.w.a: no manifest here declares it",
+        "warning: dependency cycle: ext.w.a → ext.w.b → ext.w.a",
+        "resources/bad.js:2:7: JavaScript syntax error:",
+        "2 | \tx: 1,,",
+    ] {
+        assert!(stdout.contains(expected), "{expected:?} not in\n{stdout}");
+    }
+    let json = rldev(dir.path(), &["hashes", "extension.json", "--json"]);
+    let v: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    assert_eq!(v["warnings"].as_array().map(Vec::len), Some(3), "{v}");
+    assert_eq!(v["modules"]["ext.w.a"]["state"], "ready");
+    assert_eq!(v["modules"]["ext.w.bad"]["state"], "error");
+}

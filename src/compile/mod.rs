@@ -5,6 +5,7 @@
 
 pub mod codex;
 pub mod image;
+pub mod js;
 pub mod pool;
 pub mod reader;
 pub mod remap;
@@ -160,7 +161,11 @@ fn build_file_module(
     if !m.scripts.is_empty() {
         let mut joined = String::new();
         for path in &m.scripts {
-            joined.push_str(&need(reader, &mut errors, path));
+            let source = need(reader, &mut errors, path);
+            if let Err(e) = js::check(path, &source, js::Kind::Script) {
+                errors.push(e);
+            }
+            joined.push_str(&source);
             if !joined.ends_with('\n') {
                 joined.push('\n');
             }
@@ -178,7 +183,11 @@ fn build_file_module(
             }
             let value = match (&f.source, f.kind) {
                 (PackageSource::File(path), PackageKind::Script) => {
-                    PackageOutput::Script(need(reader, &mut errors, path))
+                    let source = need(reader, &mut errors, path);
+                    if let Err(e) = js::check(path, &source, js::Kind::PackageFile) {
+                        errors.push(e);
+                    }
+                    PackageOutput::Script(source)
                 }
                 (PackageSource::File(path), PackageKind::Data) => {
                     let source = need(reader, &mut errors, path);

@@ -1,5 +1,6 @@
 //! A project: `rldev.toml` plus manifests -> module definitions (pure: bytes in, values out).
 
+pub mod checks;
 pub mod codex;
 pub mod config;
 pub mod image;
@@ -62,6 +63,8 @@ pub struct Project {
     pub language: String,
     /// MediaWiki core's folder, project-relative, when given.
     pub core: Option<String>,
+    /// What the definitions get wrong but does not stop a build (see `checks`).
+    pub warnings: Vec<String>,
 }
 
 impl Project {
@@ -158,6 +161,11 @@ impl Project {
             core.as_deref(),
             &skin_features,
         );
+        let core_modules = core.as_deref().and_then(|c| {
+            let php = source.read(&paths::join(c, "resources/Resources.php"))?;
+            Some(checks::core_module_names(&String::from_utf8_lossy(&php)))
+        });
+        let warnings = checks::warnings(&manifests, &modules, core_modules.as_ref());
         Ok(Project {
             config,
             definition_files,
@@ -165,6 +173,7 @@ impl Project {
             modules,
             language,
             core,
+            warnings,
         })
     }
 }
