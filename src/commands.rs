@@ -128,7 +128,8 @@ pub fn hashes(located: &Located, json: bool) -> Result<i32, Fatal> {
     let text = if json {
         report::registry_json_with(&registry, &project.warnings) + "\n"
     } else {
-        let mut text = report::registry_table(&registry, report::Style::detect());
+        let paths = report::Paths::from_cwd(&located.root);
+        let mut text = report::registry_table(&registry, report::Style::detect(), &paths);
         for w in &project.warnings {
             text.push_str(&report::warning_line(w, report::Style::detect()));
         }

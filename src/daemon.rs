@@ -123,7 +123,7 @@ pub fn run(
         store,
         workers,
         watcher,
-        printer: Printer::new(json),
+        printer: Printer::new(json).relative_to_cwd(&located_root),
         seq: 0,
         ready: false,
         root_lost: false,
@@ -264,6 +264,7 @@ impl Daemon {
                 }
             }
             self.check_ready(started);
+            self.printer.flush(self.engine.settled());
         }
     }
 
@@ -414,9 +415,21 @@ impl Daemon {
             self.publish_snapshot();
             self.printer.diff(&diff);
         }
-        if let Some((files, started)) = batch
+        if let Some((seen, started)) = batch
             && !diff.is_empty()
         {
+            // The files that moved a version (an editor's temporary file or
+            // backup never does); a definition change names none.
+            let causes: std::collections::HashSet<&str> = diff
+                .changed
+                .values()
+                .flat_map(|c| c.causes.iter().map(|cause| cause.path()))
+                .collect();
+            let files = if causes.is_empty() {
+                seen
+            } else {
+                causes.len()
+            };
             self.printer.summary(
                 files,
                 diff.changed.len() + diff.added.len() + diff.removed.len(),

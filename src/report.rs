@@ -27,8 +27,9 @@ impl Style {
     }
 }
 
-/// The registry as an aligned table (name, version, state), then the errors.
-pub fn registry_table(reg: &Registry, style: Style) -> String {
+/// The registry as an aligned table (name, version, state), then the errors
+/// (paths as `paths` shows them).
+pub fn registry_table(reg: &Registry, style: Style, paths: &Paths) -> String {
     let width = reg
         .modules
         .keys()
@@ -52,8 +53,9 @@ pub fn registry_table(reg: &Registry, style: Style) -> String {
         out.push('\n');
         for (name, message) in errors {
             out.push_str(&format!(
-                "{} {name}: {message}\n",
-                style.paint("31", "error")
+                "{} {name}: {}\n",
+                style.paint("31", "error"),
+                paths.message(message)
             ));
         }
     }
@@ -96,6 +98,55 @@ pub fn emit(text: &str) -> io::Result<()> {
 pub struct Printer {
     json: bool,
     style: Style,
+    /// How people see paths: relative to the current folder.
+    paths: Paths,
+    /// Modules entering or leaving `error`, said together once the builds
+    /// of a batch are done (a broken shared file breaks its modules one
+    /// build at a time: one line says it for all).
+    pending: std::cell::RefCell<indexmap::IndexMap<String, crate::registry::StateChange>>,
+}
+
+/// Project-relative paths as the current folder sees them (JSON keeps them
+/// project-relative, as INTERFACE.md has them).
+#[derive(Debug, Clone, Default)]
+pub struct Paths {
+    /// The project root relative to the current folder (`""`: the same).
+    root: String,
+}
+
+impl Paths {
+    /// For a project at `root` seen from `cwd`.
+    pub fn new(root: &std::path::Path, cwd: &std::path::Path) -> Paths {
+        Paths {
+            root: crate::paths::relative_to(cwd, root),
+        }
+    }
+
+    /// For a project at `root` seen from the current folder.
+    pub fn from_cwd(root: &std::path::Path) -> Paths {
+        let Ok(cwd) = std::env::current_dir() else {
+            return Paths::default();
+        };
+        let root = root.canonicalize().unwrap_or_else(|_| root.to_path_buf());
+        let cwd = cwd.canonicalize().unwrap_or(cwd);
+        Paths::new(&root, &cwd)
+    }
+
+    pub fn show(&self, path: &str) -> String {
+        crate::paths::join(&self.root, path)
+    }
+
+    /// A message that starts with a project-relative path (`file:3:5: …`).
+    fn message(&self, text: &str) -> String {
+        match text.split_once(':') {
+            Some((head, rest))
+                if !self.root.is_empty() && !head.contains(' ') && head.contains('.') =>
+            {
+                format!("{}:{rest}", self.show(head))
+            }
+            _ => text.to_string(),
+        }
+    }
 }
 
 #[derive(serde::Serialize)]
@@ -121,7 +172,15 @@ impl Printer {
         Printer {
             json,
             style: Style::detect(),
+            paths: Paths::default(),
+            pending: Default::default(),
         }
+    }
+
+    /// Paths printed relative to the current folder, for a project at `root`.
+    pub fn relative_to_cwd(mut self, root: &std::path::Path) -> Printer {
+        self.paths = Paths::from_cwd(root);
+        self
     }
 
     fn line(&self, text: String) {
@@ -140,9 +199,19 @@ impl Printer {
             };
             self.line(serde_json::to_string(&ready).expect("json"));
         } else {
-            let _ = emit(&registry_table(reg, self.style));
+            let _ = emit(&registry_table(reg, self.style, &self.paths));
+            let broken = reg
+                .modules
+                .values()
+                .filter(|e| e.state == State::Error)
+                .count();
+            let errors = if broken > 0 {
+                self.style.paint("31", &format!(" ({broken} in error)"))
+            } else {
+                String::new()
+            };
             self.line(format!(
-                "{} {} modules in {} ms; watching for changes",
+                "{} {} modules{errors} in {} ms; watching for changes",
                 self.style.paint("1", "ready:"),
                 reg.modules.len(),
                 took.as_millis()
@@ -174,15 +243,51 @@ impl Printer {
             self.line(serde_json::to_string(&event).expect("json"));
             return;
         }
-        for line in diff_lines(diff, self.style) {
+        let changes = Diff {
+            states: indexmap::IndexMap::new(),
+            ..diff.clone()
+        };
+        for line in diff_lines(&changes, self.style, &self.paths) {
+            self.line(line);
+        }
+        let mut pending = self.pending.borrow_mut();
+        for (name, s) in &diff.states {
+            pending.shift_remove(name);
+            pending.insert(name.clone(), s.clone());
+        }
+    }
+
+    /// Says the modules that entered or left `error`, grouped by error;
+    /// `settled`: every build asked for is done (else they wait).
+    pub fn flush(&self, settled: bool) {
+        if !settled || self.pending.borrow().is_empty() {
+            return;
+        }
+        let states = std::mem::take(&mut *self.pending.borrow_mut());
+        let diff = Diff {
+            states,
+            ..Diff::default()
+        };
+        for line in diff_lines(&diff, self.style, &self.paths) {
             self.line(line);
         }
     }
 
+    /// The end of a batch: the time of day, what changed, how long it took.
     pub fn summary(&self, files: usize, modules: usize, took: std::time::Duration) {
         if !self.json {
+            let plural = |n: usize, one: &str| {
+                if n == 1 {
+                    format!("1 {one}")
+                } else {
+                    format!("{n} {one}s")
+                }
+            };
             let text = format!(
-                "{files} file(s), {modules} module(s), {} ms",
+                "{} {}, {}, {} ms",
+                chrono::Local::now().format("%H:%M:%S"),
+                plural(files, "file"),
+                plural(modules, "module"),
                 took.as_millis()
             );
             self.line(self.style.paint("2", &text));
@@ -190,27 +295,57 @@ impl Printer {
     }
 }
 
-/// A diff for people: a line per changed module with its causes, and a line
-/// per module entering or leaving `error`.
-pub fn diff_lines(diff: &Diff, style: Style) -> Vec<String> {
+/// More modules than this with the same causes (or the same error) get one
+/// line between them.
+const GROUP_OVER: usize = 3;
+
+/// A diff for people: a line per changed module with its causes (one line
+/// for many modules with the same causes: `vars.less → 1000 modules`), and a
+/// line per module entering or leaving `error` (one for many with the same
+/// error, as a broken shared file gives).
+pub fn diff_lines(diff: &Diff, style: Style, paths: &Paths) -> Vec<String> {
     let mut out = Vec::new();
+    // Grouped by the files that changed (a shared file reaches each module
+    // through its own stylesheet: the `via` differs, the cause is the same).
+    let mut groups: indexmap::IndexMap<String, Vec<&str>> = indexmap::IndexMap::new();
     for (name, c) in &diff.changed {
-        let causes: Vec<String> = c
+        let files: Vec<String> = c
             .causes
             .iter()
-            .map(|cause| match cause {
-                Cause::File(p) => p.clone(),
-                Cause::Via { path, via } => format!("{path} via {via}"),
-                Cause::Found(p) => format!("{p} (now used)"),
-                Cause::Dropped(p) => format!("{p} (no longer used)"),
-            })
+            .map(|cause| paths.show(cause.path()))
             .collect();
-        out.push(format!(
-            "{name}  {} → {}  {}",
-            style.paint("2", &c.from),
-            style.paint("1", &c.to),
-            causes.join(", ")
-        ));
+        groups.entry(files.join(", ")).or_default().push(name);
+    }
+    for (files, names) in &groups {
+        if names.len() > GROUP_OVER {
+            out.push(format!(
+                "{files} → {} modules ({}, …)",
+                names.len(),
+                names[..GROUP_OVER].join(", ")
+            ));
+            continue;
+        }
+        for name in names {
+            let c = &diff.changed[*name];
+            let causes: Vec<String> = c
+                .causes
+                .iter()
+                .map(|cause| match cause {
+                    Cause::File(p) => paths.show(p),
+                    Cause::Via { path, via } => {
+                        format!("{} via {}", paths.show(path), paths.show(via))
+                    }
+                    Cause::Found(p) => format!("{} (now used)", paths.show(p)),
+                    Cause::Dropped(p) => format!("{} (no longer used)", paths.show(p)),
+                })
+                .collect();
+            out.push(format!(
+                "{name}  {} → {}  {}",
+                style.paint("2", &c.from),
+                style.paint("1", &c.to),
+                causes.join(", ")
+            ));
+        }
     }
     for (name, v) in &diff.added {
         out.push(format!("{} {name}  {v}", style.paint("32", "+")));
@@ -218,15 +353,43 @@ pub fn diff_lines(diff: &Diff, style: Style) -> Vec<String> {
     for name in &diff.removed {
         out.push(format!("{} {name}", style.paint("31", "-")));
     }
+    let mut errors: indexmap::IndexMap<String, Vec<&str>> = indexmap::IndexMap::new();
+    let mut fixed = Vec::new();
     for (name, s) in &diff.states {
         match (&s.state, &s.error) {
-            (State::Error, Some(e)) => {
-                out.push(format!("{} {name}: {e}", style.paint("31", "error")))
-            }
-            _ => out.push(format!(
+            (State::Error, Some(e)) => errors.entry(paths.message(e)).or_default().push(name),
+            _ => fixed.push(name.as_str()),
+        }
+    }
+    for (error, names) in &mut errors {
+        names.sort_unstable();
+        let label = style.paint("31", "error");
+        if names.len() > 1 {
+            let shown = names.len().min(GROUP_OVER);
+            let more = if names.len() > shown { ", …" } else { "" };
+            out.push(format!(
+                "{label} {error}\n  in {} modules: {}{more}",
+                names.len(),
+                names[..shown].join(", ")
+            ));
+        } else {
+            out.push(format!("{label} {}: {error}", names[0]));
+        }
+    }
+    fixed.sort_unstable();
+    if fixed.len() > GROUP_OVER {
+        out.push(format!(
+            "{} {} modules build again ({}, …)",
+            style.paint("32", "fixed"),
+            fixed.len(),
+            fixed[..GROUP_OVER].join(", ")
+        ));
+    } else {
+        for name in fixed {
+            out.push(format!(
                 "{} {name}: builds again",
                 style.paint("32", "fixed")
-            )),
+            ));
         }
     }
     out
@@ -258,7 +421,7 @@ mod tests {
                 error: Some("theme.less:3:5: oops".into()),
             },
         );
-        let lines = diff_lines(&d, Style { color: false });
+        let lines = diff_lines(&d, Style { color: false }, &Paths::default());
         assert_eq!(
             lines,
             [

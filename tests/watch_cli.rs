@@ -235,3 +235,99 @@ fn a_root_replaced_by_a_copy_at_once_is_watched_again() {
         }
     }
 }
+
+/// `watch` for people, run from the folder above the project: paths as seen
+/// from there, one line for many modules with the same cause and one for the
+/// same error, a time and the counts on each batch, modules in error
+/// counted on the `ready` line.
+#[test]
+fn terminal_lines_group_shared_causes_and_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("proj");
+    let mut modules = serde_json::Map::new();
+    for i in 0..5 {
+        modules.insert(
+            format!("ext.m{i}"),
+            serde_json::json!({"styles": [format!("m{i}.less")]}),
+        );
+        common::write(
+            &root,
+            &format!("m{i}.less"),
+            &format!("@import 'vars.less';\n.m{i} {{ color: @c; }}\n"),
+        );
+    }
+    modules.insert("ext.js".into(), serde_json::json!({"scripts": ["bad.js"]}));
+    common::write(&root, "bad.js", "var = ;\n");
+    common::write(&root, "vars.less", "@c: red;\n");
+    common::write(
+        &root,
+        "extension.json",
+        &serde_json::json!({"ResourceModules": modules}).to_string(),
+    );
+    let mut child = Command::new(env!("CARGO_BIN_EXE_rldev"))
+        .args(["watch", "proj/extension.json"])
+        .current_dir(dir.path())
+        .env("NO_COLOR", "1")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let out = BufReader::new(child.stdout.take().unwrap());
+    let _guard = Killed(child);
+    let (tx, rx) = channel();
+    std::thread::spawn(move || {
+        for line in out.lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    let wait_for = |what: &dyn Fn(&str) -> bool, seen: &mut Vec<String>| {
+        while let Ok(line) = rx.recv_timeout(Duration::from_secs(30)) {
+            seen.push(line.clone());
+            if what(&line) {
+                return;
+            }
+        }
+        panic!("no such line in:\n{}", seen.join("\n"));
+    };
+    let mut seen = Vec::new();
+    wait_for(
+        &|l| l.starts_with("ready: 6 modules (1 in error) in "),
+        &mut seen,
+    );
+    assert!(
+        seen.iter().any(
+            |l| l == "error ext.js: proj/bad.js:1:5: JavaScript syntax error: Unexpected token"
+        ),
+        "{seen:?}"
+    );
+    common::write(&root, "vars.less", "@c: blue;\n");
+    let mut seen = Vec::new();
+    wait_for(&|l| l.contains(" 1 file, 5 modules, "), &mut seen);
+    assert!(
+        seen.iter()
+            .any(|l| l.starts_with("proj/vars.less via proj/m0.less")
+                || l == "proj/vars.less → 5 modules (ext.m0, ext.m1, ext.m2, …)"),
+        "{seen:?}"
+    );
+    let time = seen.last().unwrap().split(' ').next().unwrap().to_string();
+    assert!(
+        time.len() == 8 && time.chars().filter(|c| *c == ':').count() == 2,
+        "a time of day first: {seen:?}"
+    );
+    common::write(&root, "vars.less", "@c: (;\n");
+    let mut seen = Vec::new();
+    wait_for(
+        &|l| l.starts_with("  in 5 modules: ext.m0, ext.m1, ext.m2, …"),
+        &mut seen,
+    );
+    assert_eq!(
+        seen.iter().filter(|l| l.starts_with("error ")).count(),
+        1,
+        "one error line for the shared file: {seen:?}"
+    );
+    assert!(
+        seen.iter()
+            .any(|l| l.starts_with("error proj/vars.less:1:")),
+        "{seen:?}"
+    );
+}
