@@ -46,9 +46,14 @@ pub enum Command {
     Serve {
         /// Manifests, folders holding one, or an rldev.toml (default: ./rldev.toml).
         paths: Vec<PathBuf>,
-        /// Address to bind (default: rldev.toml's [server] host, else 127.0.0.1).
+        /// Address to bind (default: rldev.toml's [server] host, else
+        /// 127.0.0.1); 0.0.0.0 serves other machines too.
         #[arg(long)]
         host: Option<String>,
+        /// Bound to every address, another name a request may give as its
+        /// Host (e.g. a name of this machine on the LAN); repeatable.
+        #[arg(long = "allow-host", value_name = "NAME")]
+        allow_host: Vec<String>,
         /// Port (default: rldev.toml's [server] port, else 8080; 0 picks a free one).
         #[arg(long)]
         port: Option<u16>,

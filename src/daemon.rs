@@ -68,6 +68,8 @@ struct Daemon {
 pub struct Serving {
     pub live: Live,
     pub url: String,
+    /// Bound to every address: the URLs of this machine's other addresses.
+    pub network: Option<Vec<String>>,
 }
 
 /// `rldev watch`: prints the registry once ready, then a diff per settled batch; runs until killed.
@@ -273,8 +275,9 @@ impl Daemon {
         if !self.ready && self.engine.settled() {
             self.ready = true;
             let url = self.serving.as_ref().map(|s| s.url.as_str());
+            let network = self.serving.as_ref().and_then(|s| s.network.as_deref());
             self.printer
-                .ready(self.engine.registry(), started.elapsed(), url);
+                .ready(self.engine.registry(), started.elapsed(), url, network);
             self.printer.warnings(&self.project.warnings);
         }
     }

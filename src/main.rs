@@ -43,12 +43,20 @@ fn main() {
         Command::Serve {
             paths,
             host,
+            allow_host,
             port,
             json,
             core,
             proxy,
         } => locate(paths, core).and_then(|located| {
-            rldev::server::run::serve(located, host.clone(), *port, *json, proxy.clone())
+            let options = rldev::server::run::Options {
+                host: host.clone(),
+                allow_hosts: allow_host.clone(),
+                port: *port,
+                json: *json,
+                proxy: proxy.clone(),
+            };
+            rldev::server::run::serve(located, options)
         }),
     };
     match result {

@@ -158,6 +158,9 @@ struct Ready<'a> {
     /// `serve` only: where the development page is.
     #[serde(skip_serializing_if = "Option::is_none")]
     url: Option<&'a str>,
+    /// `serve` bound to every address: the URLs other machines use.
+    #[serde(skip_serializing_if = "<[String]>::is_empty")]
+    network: &'a [String],
 }
 
 #[derive(serde::Serialize)]
@@ -187,10 +190,18 @@ impl Printer {
         let _ = emit(&(text + "\n"));
     }
 
-    /// The registry once every module is built (`url`: where `serve` listens).
-    pub fn ready(&self, reg: &Registry, took: std::time::Duration, url: Option<&str>) {
+    /// The registry once every module is built; for `serve`, where: `url`
+    /// (this machine) and `network` (others; `None`: not exposed).
+    pub fn ready(
+        &self,
+        reg: &Registry,
+        took: std::time::Duration,
+        url: Option<&str>,
+        network: Option<&[String]>,
+    ) {
         if self.json {
             let ready = Ready {
+                network: network.unwrap_or_default(),
                 event: "ready",
                 seq: reg.seq,
                 modules: reg.modules.len(),
@@ -218,6 +229,17 @@ impl Printer {
             ));
             if let Some(url) = url {
                 self.line(format!("serving {}", self.style.paint("1", url)));
+                match network {
+                    None => self.line(self.style.paint(
+                        "2",
+                        "  Network: not exposed (--host 0.0.0.0 serves other machines)",
+                    )),
+                    Some(urls) => {
+                        for u in urls {
+                            self.line(format!("  Network: {}", self.style.paint("1", u)));
+                        }
+                    }
+                }
             }
         }
     }

@@ -40,7 +40,7 @@ async fn a_client_that_falls_behind_gets_a_snapshot() {
     let state = AppState {
         snapshots: rx,
         hub: hub.clone(),
-        host: Arc::from("127.0.0.1"),
+        hosts: Arc::from(["127.0.0.1".to_string()]),
         proxy: None,
     };
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();

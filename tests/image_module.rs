@@ -330,7 +330,7 @@ async fn load_answers_image_requests() {
     let state = AppState {
         snapshots: rx,
         hub: tokio::sync::broadcast::channel(8).0,
-        host: Arc::from("127.0.0.1"),
+        hosts: Arc::from(["127.0.0.1".to_string()]),
         proxy: None,
     };
     let get = |uri: String, etag: Option<String>| {

@@ -162,7 +162,7 @@ fn rldev(url: &str) -> Router {
     app(AppState {
         snapshots: rx,
         hub: broadcast::channel(8).0,
-        host: Arc::from("127.0.0.1"),
+        hosts: Arc::from(["127.0.0.1".to_string()]),
         proxy: Some(Arc::new(Proxy::new(Upstream::parse(url).unwrap()))),
     })
 }

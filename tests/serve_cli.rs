@@ -369,3 +369,62 @@ fn a_busy_port_moves_on_unless_given_with_port() {
     assert_eq!(strict.status.code(), Some(2));
     drop(busy);
 }
+
+/// `--host 0.0.0.0`: the `ready` event lists the Network URLs (the
+/// machine's addresses and `--allow-host`'s names), and a request naming one
+/// of those names is served while a foreign name is still refused.
+#[test]
+fn bound_to_every_address_serves_own_addresses_and_allowed_names() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    common::write(
+        root,
+        "extension.json",
+        r#"{"ResourceModules": {"ext.a": {"scripts": ["a.js"]}}}"#,
+    );
+    common::write(root, "a.js", "var a;\n");
+    let cache = cache_dir();
+    let mut server = Server::start(
+        root,
+        &[
+            "extension.json",
+            "--host",
+            "0.0.0.0",
+            "--allow-host",
+            "devbox.lan",
+        ],
+        0,
+        cache.path(),
+        WAIT,
+    );
+    assert!(
+        server.url.starts_with("http://localhost:"),
+        "{}",
+        server.url
+    );
+    let port = server.port;
+    let network: Vec<&str> = server.ready["network"]
+        .as_array()
+        .map(|a| a.iter().filter_map(Value::as_str).collect())
+        .unwrap_or_default();
+    assert!(
+        network.contains(&format!("http://devbox.lan:{port}/").as_str()),
+        "{}",
+        server.ready
+    );
+    let _ = server.drain();
+    let with_host = |host: &str| {
+        let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+        write!(
+            s,
+            "GET /registry.json HTTP/1.1\r\nHost: {host}:{port}\r\nConnection: close\r\n\r\n"
+        )
+        .unwrap();
+        let mut raw = String::new();
+        s.read_to_string(&mut raw).unwrap();
+        raw.split(' ').nth(1).unwrap().to_string()
+    };
+    assert_eq!(with_host("devbox.lan"), "200");
+    assert_eq!(with_host("localhost"), "200");
+    assert_eq!(with_host("evil.example"), "403");
+}

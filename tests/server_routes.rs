@@ -120,7 +120,7 @@ fn state(root: &Path) -> AppState {
     AppState {
         snapshots: rx,
         hub,
-        host: Arc::from("127.0.0.1"),
+        hosts: Arc::from(["127.0.0.1".to_string()]),
         proxy: None,
     }
 }

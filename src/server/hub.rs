@@ -22,7 +22,7 @@ pub async fn ws(
     upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
 ) -> Response {
     let origin = headers.get(header::ORIGIN).and_then(|o| o.to_str().ok());
-    if !safety::origin_allowed(origin, &state.host) {
+    if !safety::origin_allowed(origin, &state.hosts) {
         return (
             StatusCode::FORBIDDEN,
             "rldev: WebSocket from a foreign origin refused\n",

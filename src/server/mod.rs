@@ -32,8 +32,10 @@ use load::{Caching, Only};
 pub struct AppState {
     pub snapshots: watch::Receiver<Arc<Snapshot>>,
     pub hub: broadcast::Sender<Arc<str>>,
-    /// The host the server is bound to (besides `localhost` and loopback addresses).
-    pub host: Arc<str>,
+    /// The names a request's `Host` may give besides `localhost` and
+    /// loopback addresses: the bound host; bound to every address
+    /// (`0.0.0.0`), also the machine's own addresses and `--allow-host`'s.
+    pub hosts: Arc<[String]>,
     /// The wiki rldev stands in front of (`serve --proxy`).
     pub proxy: Option<Arc<proxy::Proxy>>,
 }
@@ -92,7 +94,7 @@ async fn check_host(State(state): State<AppState>, req: Request, next: Next) -> 
             .and_then(|h| h.to_str().ok()),
     };
     match host {
-        Some(h) if safety::host_allowed(h, &state.host) => next.run(req).await,
+        Some(h) if safety::host_allowed(h, &state.hosts) => next.run(req).await,
         _ => (
             StatusCode::FORBIDDEN,
             no_store(),

@@ -17,14 +17,26 @@ use crate::project::Project;
 pub const DEFAULT_HOST: &str = "127.0.0.1";
 pub const DEFAULT_PORT: u16 = 8080;
 
+/// What `rldev serve` was asked for on its command line.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    pub host: Option<String>,
+    /// `--allow-host`: more names for `Host`, bound to every address.
+    pub allow_hosts: Vec<String>,
+    pub port: Option<u16>,
+    pub json: bool,
+    pub proxy: Option<String>,
+}
+
 /// Runs until interrupted. A busy port or an unreadable project stops start-up.
-pub fn serve(
-    located: Located,
-    host: Option<String>,
-    port: Option<u16>,
-    json: bool,
-    proxy: Option<String>,
-) -> Result<i32, Fatal> {
+pub fn serve(located: Located, options: Options) -> Result<i32, Fatal> {
+    let Options {
+        host,
+        allow_hosts,
+        port,
+        json,
+        proxy,
+    } = options;
     let source = DiskSource::new(&located.root);
     let project = Project::load_with_core(&located.inputs, located.core.as_deref(), &source)
         .map_err(|e| Fatal(e.to_string()))?;
@@ -42,11 +54,6 @@ pub fn serve(
     let addr = listener
         .local_addr()
         .map_err(|e| Fatal(format!("socket: {e}")))?;
-    let url_host = if addr.is_ipv6() {
-        format!("[{}]", addr.ip())
-    } else {
-        addr.ip().to_string()
-    };
     let upstream = proxy
         .or_else(|| project.config.server.proxy.clone())
         .map(|url| Upstream::parse(&url))
@@ -54,6 +61,40 @@ pub fn serve(
         .map_err(Fatal)?;
     // In front of a wiki, the page to open is the wiki's.
     let path = upstream.as_ref().map_or("/", |u| u.base.as_str());
+    let url_of = |ip: std::net::IpAddr| {
+        if ip.is_ipv6() {
+            format!("[{ip}]")
+        } else {
+            ip.to_string()
+        }
+    };
+    // Bound to every address: this machine is `localhost` in the URL, and
+    // its own addresses (and --allow-host's names) pass the Host check.
+    let everywhere = addr.ip().is_unspecified();
+    let url_host = if everywhere {
+        "localhost".to_string()
+    } else {
+        url_of(addr.ip())
+    };
+    let mut hosts = vec![host.clone()];
+    let network = everywhere.then(|| {
+        let own: Vec<std::net::IpAddr> = if_addrs::get_if_addrs()
+            .unwrap_or_default()
+            .into_iter()
+            .map(|i| i.ip())
+            .filter(|ip| !ip.is_loopback() && (addr.is_ipv6() || ip.is_ipv4()))
+            .collect();
+        hosts.extend(own.iter().map(|ip| ip.to_string()));
+        hosts.extend(allow_hosts.iter().cloned());
+        own.iter()
+            .map(|ip| url_of(*ip))
+            .chain(allow_hosts.iter().cloned())
+            .map(|h| format!("http://{h}:{}{path}", addr.port()))
+            .collect::<Vec<_>>()
+    });
+    if !everywhere && !allow_hosts.is_empty() {
+        hosts.extend(allow_hosts.iter().cloned());
+    }
     let url = format!("http://{url_host}:{}{path}", addr.port());
 
     let (snapshots_tx, snapshots_rx) = watch::channel(Arc::new(Snapshot::default()));
@@ -61,12 +102,13 @@ pub fn serve(
     let state = AppState {
         snapshots: snapshots_rx,
         hub: hub.clone(),
-        host: Arc::from(host.as_str()),
+        hosts: Arc::from(hosts),
         proxy: upstream.map(|u| Arc::new(Proxy::new(u))),
     };
     let serving = Serving {
         live: Live::new(snapshots_tx, hub),
         url,
+        network,
     };
     let daemon = std::thread::Builder::new()
         .name("rldev-daemon".into())

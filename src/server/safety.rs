@@ -3,16 +3,21 @@
 
 use std::net::IpAddr;
 
-/// Whether a `Host` header names this server: the bound host, `localhost`
-/// or a loopback address (any port: the socket already chose it).
-pub fn host_allowed(host_header: &str, bound: &str) -> bool {
+/// Whether a `Host` header names this server: one of `names` (the bound
+/// host; bound to every address, the machine's own addresses and the names
+/// of `--allow-host`), `localhost` or a loopback address (any port: the
+/// socket already chose it).
+pub fn host_allowed(host_header: &str, names: &[String]) -> bool {
     let host = strip_port(host_header.trim());
     if host.is_empty() {
         return false;
     }
     let host = host.to_ascii_lowercase();
-    host == bound.to_ascii_lowercase()
-        || host == "localhost"
+    let bare = host.trim_start_matches('[').trim_end_matches(']');
+    names.iter().any(|n| {
+        let n = n.to_ascii_lowercase();
+        n == host || n.trim_start_matches('[').trim_end_matches(']') == bare
+    }) || host == "localhost"
         || host.ends_with(".localhost")
         || host
             .trim_start_matches('[')
@@ -38,7 +43,7 @@ fn strip_port(host: &str) -> &str {
 
 /// Whether a WebSocket upgrade's `Origin` is a page of this server (or absent:
 /// not a browser).
-pub fn origin_allowed(origin: Option<&str>, bound: &str) -> bool {
+pub fn origin_allowed(origin: Option<&str>, names: &[String]) -> bool {
     let Some(origin) = origin else {
         return true;
     };
@@ -48,7 +53,7 @@ pub fn origin_allowed(origin: Option<&str>, bound: &str) -> bool {
     else {
         return false;
     };
-    !rest.contains('/') && host_allowed(rest, bound)
+    !rest.contains('/') && host_allowed(rest, names)
 }
 
 /// Why an asset is not served.
@@ -124,6 +129,10 @@ fn percent_decode(s: &str) -> Option<String> {
 mod tests {
     use super::*;
 
+    fn local() -> Vec<String> {
+        vec!["127.0.0.1".to_string()]
+    }
+
     #[test]
     fn hosts() {
         for ok in [
@@ -134,7 +143,7 @@ mod tests {
             "127.0.0.2",
             "app.localhost:1",
         ] {
-            assert!(host_allowed(ok, "127.0.0.1"), "{ok}");
+            assert!(host_allowed(ok, &local()), "{ok}");
         }
         for bad in [
             "evil.com:8080",
@@ -142,18 +151,21 @@ mod tests {
             "",
             "192.168.1.5:8080",
         ] {
-            assert!(!host_allowed(bad, "127.0.0.1"), "{bad}");
+            assert!(!host_allowed(bad, &local()), "{bad}");
         }
-        assert!(host_allowed("192.168.1.5:8080", "192.168.1.5"));
+        assert!(host_allowed(
+            "192.168.1.5:8080",
+            &["192.168.1.5".to_string()]
+        ));
     }
 
     #[test]
     fn origins() {
-        assert!(origin_allowed(None, "127.0.0.1"));
-        assert!(origin_allowed(Some("http://127.0.0.1:8080"), "127.0.0.1"));
-        assert!(origin_allowed(Some("http://localhost:3000"), "127.0.0.1"));
-        assert!(!origin_allowed(Some("http://evil.com"), "127.0.0.1"));
-        assert!(!origin_allowed(Some("null"), "127.0.0.1"));
+        assert!(origin_allowed(None, &local()));
+        assert!(origin_allowed(Some("http://127.0.0.1:8080"), &local()));
+        assert!(origin_allowed(Some("http://localhost:3000"), &local()));
+        assert!(!origin_allowed(Some("http://evil.com"), &local()));
+        assert!(!origin_allowed(Some("null"), &local()));
     }
 
     fn mounts() -> Vec<(String, String)> {

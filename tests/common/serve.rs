@@ -16,6 +16,8 @@ pub struct Server {
     /// `http://127.0.0.1:PORT/` from the `ready` event.
     pub url: String,
     pub port: u16,
+    /// The whole `ready` event.
+    pub ready: serde_json::Value,
 }
 
 impl Server {
@@ -67,6 +69,7 @@ impl Server {
             stderr,
             url: String::new(),
             port: 0,
+            ready: serde_json::Value::Null,
         };
         let ready = server.next_event(timeout, |e| e["event"] == "ready");
         let Some(url) = ready["url"].as_str() else {
@@ -76,6 +79,7 @@ impl Server {
             );
         };
         server.url = url.to_string();
+        server.ready = ready.clone();
         // `http://HOST:PORT/` (in proxy mode, the wiki's path follows).
         let authority = url.split('/').nth(2).unwrap_or("");
         server.port = authority
