@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Proves that src/less/server.mjs (protocol file manager + parse cache)
+// Proves that src/less/server/ (protocol file manager + parse cache)
 // compiles exactly like plain less.js.
 //
 // Every input is compiled with plain `less.render` (less.js's own node file
@@ -101,7 +101,7 @@ async function checkInput(server, name, input, expect = null) {
     return actuals[0];
 }
 
-/** What a compile did with pre-evaluated variable files (server.mjs PureRoot). */
+/** What a compile did with pre-evaluated variable files (server/pure.mjs PureRoot). */
 function pureOutcome(stats) {
     if (stats.pureDowngrades > 0) { return 'downgraded'; }
     return stats.pureCopies > 0 ? 'kept' : 'none';

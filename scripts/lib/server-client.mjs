@@ -1,4 +1,4 @@
-// A client of src/less/server.mjs for the test scripts: starts the server
+// A client of src/less/server/server.mjs for the test scripts: starts the server
 // process, speaks its NDJSON protocol, and answers its read requests from
 // disk (the first candidate that is a file, as the OS sees it).
 
@@ -8,7 +8,7 @@ import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
 export const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-export const serverPath = path.join(repo, 'src', 'less', 'server.mjs');
+export const serverPath = path.join(repo, 'src', 'less', 'server', 'server.mjs');
 
 export function isFile(p) {
     try {

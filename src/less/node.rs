@@ -1,8 +1,8 @@
 //! The less.js process: one compile at a time over NDJSON on stdin/stdout.
 //!
-//! The protocol is described at the top of `server.mjs`. Node never reads
-//! files itself: it sends the candidate paths of every file it needs, and we
-//! answer with the first one that exists, through the build's recorder.
+//! The protocol is described at the top of `server/server.mjs`. Node never
+//! reads files itself: it sends the candidate paths of every file it needs,
+//! and we answer with the first one that exists, through the build's recorder.
 
 use std::io::{BufRead, BufReader, Write};
 use std::path::PathBuf;
@@ -163,7 +163,7 @@ impl NodeLess {
         Ok(())
     }
 
-    /// One flip conversation (see `flip()` in server.mjs).
+    /// One flip conversation (see `flip()` in `server/flip.mjs`).
     fn converse_flip(&mut self, css: &str) -> Result<Result<String, String>, Broken> {
         self.ensure_started()?;
         self.next_id += 1;

@@ -2,12 +2,34 @@
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use sha1::{Digest, Sha1};
 
 /// The pinned less.js version; `package.json` and its lock file pin the same.
 pub const LESS_VERSION: &str = "4.9.1";
-const SERVER_JS: &str = include_str!("server.mjs");
+/// The Less compile server's files (`server/`, see `server/server.mjs`), by
+/// name in that folder. A test checks that the list is the folder's content.
+const SERVER_FILES: &[(&str, &str)] = &[
+    ("server.mjs", include_str!("server/server.mjs")),
+    ("load-less.mjs", include_str!("server/load-less.mjs")),
+    ("module-state.mjs", include_str!("server/module-state.mjs")),
+    ("io.mjs", include_str!("server/io.mjs")),
+    ("session.mjs", include_str!("server/session.mjs")),
+    ("files.mjs", include_str!("server/files.mjs")),
+    ("parse-cache.mjs", include_str!("server/parse-cache.mjs")),
+    ("pure.mjs", include_str!("server/pure.mjs")),
+    ("tree-plan.mjs", include_str!("server/tree-plan.mjs")),
+    ("functions.mjs", include_str!("server/functions.mjs")),
+    (
+        "render-options.mjs",
+        include_str!("server/render-options.mjs"),
+    ),
+    ("compile.mjs", include_str!("server/compile.mjs")),
+    ("flip.mjs", include_str!("server/flip.mjs")),
+];
+/// The file of `SERVER_FILES` that node runs.
+const SERVER_ENTRY: &str = "server.mjs";
 const PACKAGE_JSON: &str = include_str!("../../package.json");
 const PACKAGE_LOCK: &str = include_str!("../../package-lock.json");
 
@@ -15,18 +37,19 @@ const PACKAGE_LOCK: &str = include_str!("../../package-lock.json");
 #[derive(Debug, Clone)]
 pub struct LessSetup {
     pub node: PathBuf,
+    /// The server's entry file, in its folder in the cache folder.
     pub script: PathBuf,
     /// A `node_modules` folder holding `less`.
     pub modules: PathBuf,
     /// Hex SHA-1 of everything on this side that can change a compile's
-    /// result: the server script, the installed packages (npm's record of
-    /// the installed tree, with each package's version and integrity), and
-    /// the settings the server reads from the environment. Node.js's own
-    /// version is not in it.
+    /// result: the server's files (names and contents), the installed
+    /// packages (npm's record of the installed tree, with each package's
+    /// version and integrity), and the settings the server reads from the
+    /// environment. Node.js's own version is not in it.
     pub fingerprint: String,
 }
 
-/// The environment variables `server.mjs` reads that change how it compiles.
+/// The environment variables the server reads that change how it compiles.
 const SERVER_SETTINGS: [&str; 2] = ["RLDEV_LESS_CACHE", "RLDEV_LESS_PURE"];
 
 fn fingerprint(modules: &Path) -> String {
@@ -34,7 +57,7 @@ fn fingerprint(modules: &Path) -> String {
         .or_else(|_| std::fs::read(modules.join("less").join("package.json")))
         .unwrap_or_default();
     let mut h = Sha1::new();
-    h.update(SERVER_JS.as_bytes());
+    h.update(server_digest());
     h.update(b"\0");
     h.update(&installed);
     for name in SERVER_SETTINGS {
@@ -42,6 +65,16 @@ fn fingerprint(modules: &Path) -> String {
         h.update(format!("\0{name}={value}").as_bytes());
     }
     h.finalize().iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// SHA-1 over the server's files: each one's name and length, then its contents.
+fn server_digest() -> [u8; 20] {
+    let mut h = Sha1::new();
+    for (name, contents) in SERVER_FILES {
+        h.update(format!("{name}\0{}\0", contents.len()).as_bytes());
+        h.update(contents.as_bytes());
+    }
+    h.finalize().into()
 }
 
 /// Finds `node` and less.js, installing less.js into the cache folder with npm
@@ -197,23 +230,78 @@ fn install(dir: &Path) -> Result<(), String> {
     std::fs::rename(&staging, dir).map_err(|e| fail(e.to_string()))
 }
 
-/// The embedded server script, written once per content into the cache folder.
+/// The embedded server, written once per content into a folder of the cache
+/// folder named by its digest (`less-server-<8 hex>/`); returns its entry file.
+/// The files are written into a temporary folder that is then renamed into
+/// place, so no process runs a half-written folder. A folder already there is
+/// reused when it holds the same files, else replaced.
 fn write_script(cache: &Path) -> Result<PathBuf, String> {
-    let digest = Sha1::digest(SERVER_JS.as_bytes());
-    let name = format!(
-        "less-server-{:02x}{:02x}{:02x}{:02x}.mjs",
+    let digest = server_digest();
+    let dir = cache.join(format!(
+        "less-server-{:02x}{:02x}{:02x}{:02x}",
         digest[0], digest[1], digest[2], digest[3]
-    );
-    let path = cache.join(name);
-    if std::fs::read_to_string(&path).is_ok_and(|s| s == SERVER_JS) {
-        return Ok(path);
+    ));
+    let entry = dir.join(SERVER_ENTRY);
+    if holds_server(&dir) {
+        return Ok(entry);
     }
-    let tmp = cache.join(format!(".server.{}.tmp", std::process::id()));
-    std::fs::create_dir_all(cache)
-        .and_then(|_| std::fs::write(&tmp, SERVER_JS))
-        .and_then(|_| std::fs::rename(&tmp, &path))
-        .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
-    Ok(path)
+    let fail = |e: std::io::Error| format!("cannot write {}: {e}", dir.display());
+    // Unique per process and call: threads of one process may get here at once.
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    let unique = format!(
+        "{}.{}",
+        std::process::id(),
+        NEXT.fetch_add(1, Ordering::Relaxed)
+    );
+    let staging = cache.join(format!(".less-server.{unique}.tmp"));
+    let written = write_server_files(&staging);
+    if let Err(e) = written {
+        let _ = std::fs::remove_dir_all(&staging);
+        return Err(fail(e));
+    }
+    if std::fs::rename(&staging, &dir).is_ok() {
+        return Ok(entry);
+    }
+    // Another process put its folder there first, or the one there differs.
+    if holds_server(&dir) {
+        let _ = std::fs::remove_dir_all(&staging);
+        return Ok(entry);
+    }
+    let stale = cache.join(format!(".less-server.{unique}.old"));
+    let _ = std::fs::rename(&dir, &stale);
+    let placed = std::fs::rename(&staging, &dir);
+    let _ = std::fs::remove_dir_all(&stale);
+    match placed {
+        Ok(()) => Ok(entry),
+        Err(_) if holds_server(&dir) => {
+            let _ = std::fs::remove_dir_all(&staging);
+            Ok(entry)
+        }
+        Err(e) => {
+            let _ = std::fs::remove_dir_all(&staging);
+            Err(fail(e))
+        }
+    }
+}
+
+/// Writes every file of `SERVER_FILES` into a new folder `dir`.
+fn write_server_files(dir: &Path) -> std::io::Result<()> {
+    std::fs::create_dir_all(dir)?;
+    for (name, contents) in SERVER_FILES {
+        let path = dir.join(name);
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent)?;
+        }
+        std::fs::write(path, contents)?;
+    }
+    Ok(())
+}
+
+/// Whether `dir` holds every file of `SERVER_FILES` with the same contents.
+fn holds_server(dir: &Path) -> bool {
+    SERVER_FILES.iter().all(|(name, contents)| {
+        std::fs::read(dir.join(name)).is_ok_and(|bytes| bytes == contents.as_bytes())
+    })
 }
 
 #[cfg(test)]
@@ -258,5 +346,57 @@ mod tests {
         let unrecorded = fingerprint(&dir);
         assert_ne!(unrecorded, other_less);
         std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn the_embedded_files_are_the_server_folder() {
+        let folder = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/less/server");
+        let mut on_disk: Vec<String> = std::fs::read_dir(&folder)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect();
+        on_disk.sort();
+        let mut embedded: Vec<String> = SERVER_FILES.iter().map(|(n, _)| n.to_string()).collect();
+        embedded.sort();
+        assert_eq!(
+            embedded, on_disk,
+            "SERVER_FILES lists every file of src/less/server/"
+        );
+        assert!(SERVER_FILES.iter().any(|(n, _)| *n == SERVER_ENTRY));
+    }
+
+    #[test]
+    fn the_server_folder_is_written_once_and_repaired() {
+        let cache = tempfile::tempdir().unwrap();
+        let entry = write_script(cache.path()).unwrap();
+        assert_eq!(entry.file_name().unwrap(), SERVER_ENTRY);
+        let dir = entry.parent().unwrap().to_path_buf();
+        assert!(holds_server(&dir));
+        assert_eq!(write_script(cache.path()).unwrap(), entry, "reused");
+        // A folder that differs is replaced.
+        std::fs::write(dir.join("io.mjs"), "changed").unwrap();
+        std::fs::remove_file(dir.join("flip.mjs")).unwrap();
+        assert_eq!(write_script(cache.path()).unwrap(), entry);
+        assert!(holds_server(&dir));
+        // Many writers at once all get the complete folder, and leave nothing else.
+        let fresh = tempfile::tempdir().unwrap();
+        let entries: Vec<PathBuf> = std::thread::scope(|s| {
+            let writers: Vec<_> = (0..8)
+                .map(|_| s.spawn(|| write_script(fresh.path()).unwrap()))
+                .collect();
+            writers.into_iter().map(|w| w.join().unwrap()).collect()
+        });
+        assert!(
+            entries
+                .iter()
+                .all(|e| e == &entries[0] && holds_server(e.parent().unwrap()))
+        );
+        for cache in [cache.path(), fresh.path()] {
+            let names: Vec<_> = std::fs::read_dir(cache)
+                .unwrap()
+                .map(|e| e.unwrap().file_name())
+                .collect();
+            assert_eq!(names.len(), 1, "only the server folder: {names:?}");
+        }
     }
 }
