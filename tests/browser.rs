@@ -231,6 +231,53 @@ async fn a_script_syntax_error_breaks_only_its_module() {
     .await;
 }
 
+/// Another site's page cannot read a module's code with
+/// `<script src=…/load?modules=…>`: the browser says `Sec-Fetch-Site:
+/// cross-site` and rldev refuses; rldev's own page loads the same URL.
+#[tokio::test]
+async fn another_sites_page_cannot_load_module_code() {
+    let _serial = SERIAL.lock().await;
+    let Some(tools) = Tools::find() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    project(&dir.path().join("project"));
+    run(&tools, dir.path(), async |s| {
+        // The page at http://localhost:PORT/ is another site than 127.0.0.1.
+        let port = s.server.as_ref().unwrap().port;
+        let page = format!("http://localhost:{port}/");
+        s.browser.client.goto(&page).await.unwrap();
+        s.wait(
+            "the page ran",
+            "return (window.__marks || []).includes('app v1')",
+        )
+        .await;
+        let probe = |host: &str| {
+            format!(
+                "var done = arguments[0];
+                 var el = document.createElement('script');
+                 el.src = 'http://{host}:{port}/load?modules=ext.live.app&only=scripts';
+                 el.onload = function () {{ done('loaded'); }};
+                 el.onerror = function () {{ done('refused'); }};
+                 document.head.appendChild(el);"
+            )
+        };
+        let cross = s
+            .browser
+            .client
+            .execute_async(&probe("127.0.0.1"), vec![])
+            .await
+            .unwrap();
+        assert_eq!(cross, "refused", "a cross-site script request is refused");
+        let same = s
+            .browser
+            .client
+            .execute_async(&probe("localhost"), vec![])
+            .await
+            .unwrap();
+        assert_eq!(same, "loaded", "the page's own origin still loads it");
+    })
+    .await;
+}
+
 /// Standalone, a module that needs a module of core (here `mediawiki.util`)
 /// runs without it, and the page says so, naming `--proxy`.
 #[tokio::test]

@@ -428,3 +428,37 @@ fn bound_to_every_address_serves_own_addresses_and_allowed_names() {
     assert_eq!(with_host("localhost"), "200");
     assert_eq!(with_host("evil.example"), "403");
 }
+
+/// A client that never finishes its request head is dropped (within the
+/// server's head timeout, 10 s), while other requests are served meanwhile.
+#[test]
+fn a_half_sent_request_is_dropped() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    common::write(
+        root,
+        "extension.json",
+        r#"{"ResourceModules": {"ext.a": {"scripts": ["a.js"]}}}"#,
+    );
+    common::write(root, "a.js", "var a;\n");
+    let cache = cache_dir();
+    let server = Server::start(root, &["extension.json"], 0, cache.path(), WAIT);
+    let port = server.port;
+    let started = std::time::Instant::now();
+    let mut slow = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    write!(slow, "GET /registry.json HTTP/1.1\r\nHost: 127.0.0.1\r\n").unwrap();
+    assert_eq!(get(port, "/registry.json").0, 200);
+    slow.set_read_timeout(Some(Duration::from_secs(30)))
+        .unwrap();
+    let mut rest = Vec::new();
+    let closed = slow.read_to_end(&mut rest);
+    assert!(
+        closed.is_ok(),
+        "the server closes the connection: {closed:?}"
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(20),
+        "closed after {:?}",
+        started.elapsed()
+    );
+}

@@ -246,6 +246,37 @@ async fn load_built(
     Loaded::Built { req, snap, plan }
 }
 
+/// A script answer asked for by another site's page (`Sec-Fetch-Site:
+/// cross-site`, which browsers send) is refused: any page could otherwise
+/// include `<script src=…/load?modules=…>` with its own `mw.loader.impl` and
+/// read a developer's unreleased code. Stylesheets and images stay open, as
+/// are requests of rldev's own pages (`same-origin`), of the same site, and
+/// of no page at all (a typed URL, curl).
+pub(crate) fn cross_site_script(
+    pairs: &[(String, String)],
+    headers: &HeaderMap,
+) -> Option<Response> {
+    let site = headers
+        .get("sec-fetch-site")
+        .and_then(|v| v.to_str().ok())?;
+    let styles = pairs.iter().any(|(k, v)| k == "only" && v == "styles");
+    let image = pairs.iter().any(|(k, _)| k == "image");
+    if site != "cross-site" || styles || image {
+        return None;
+    }
+    Some(
+        (
+            StatusCode::FORBIDDEN,
+            [
+                (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+                (header::CACHE_CONTROL, "no-store"),
+            ],
+            "/* rldev: module code is not served to another site's page (Sec-Fetch-Site: cross-site) */\n",
+        )
+            .into_response(),
+    )
+}
+
 fn load_body(req: &load::Request, snap: &Snapshot, plan: &load::Plan) -> String {
     match req.only {
         Only::Styles => load::styles_body(req, snap, plan),
@@ -288,6 +319,9 @@ pub(crate) async fn load_with(
     headers: HeaderMap,
     dialect: load::Dialect,
 ) -> Response {
+    if let Some(refusal) = cross_site_script(&pairs, &headers) {
+        return refusal;
+    }
     let (req, snap, plan) = match load_built(state, &pairs, &headers, dialect).await {
         Loaded::Answer(answer) => return answer,
         Loaded::Built { req, snap, plan } => (req, snap, plan),

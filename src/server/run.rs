@@ -3,6 +3,7 @@
 
 use std::net::TcpListener;
 use std::sync::Arc;
+use std::time::Duration;
 
 use tokio::sync::{broadcast, watch};
 
@@ -123,12 +124,56 @@ pub fn serve(located: Located, options: Options) -> Result<i32, Fatal> {
     runtime.block_on(async move {
         let listener = tokio::net::TcpListener::from_std(listener)
             .map_err(|e| Fatal(format!("socket: {e}")))?;
-        axum::serve(listener, app(state))
-            .await
-            .map_err(|e| Fatal(format!("server: {e}")))
+        accept(listener, app(state)).await;
+        Ok::<(), Fatal>(())
     })?;
     let _ = daemon.join();
     Ok(0)
+}
+
+/// How long a client gets to send a request's head; a connection that has
+/// sent nothing whole by then is closed (a half-sent request holds nothing).
+const HEAD_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// At most this many connections at once; more wait to be accepted.
+const MAX_CONNECTIONS: usize = 512;
+
+/// Serves `router` on every accepted connection (HTTP/1.1 with upgrades,
+/// for the WebSocket), with a bounded time to receive a request head and a
+/// bounded number of connections.
+async fn accept(listener: tokio::net::TcpListener, router: axum::Router) {
+    use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+    use hyper_util::server::conn::auto;
+    use hyper_util::service::TowerToHyperService;
+
+    let permits = Arc::new(tokio::sync::Semaphore::new(MAX_CONNECTIONS));
+    loop {
+        let Ok(permit) = permits.clone().acquire_owned().await else {
+            return;
+        };
+        let stream = match listener.accept().await {
+            Ok((stream, _)) => stream,
+            Err(e) => {
+                // Out of file descriptors and the like: wait, then go on.
+                tracing::warn!("accept: {e}");
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                continue;
+            }
+        };
+        let _ = stream.set_nodelay(true);
+        let service = TowerToHyperService::new(router.clone());
+        tokio::spawn(async move {
+            let mut builder = auto::Builder::new(TokioExecutor::new());
+            builder
+                .http1()
+                .timer(TokioTimer::new())
+                .header_read_timeout(HEAD_TIMEOUT);
+            let _ = builder
+                .serve_connection_with_upgrades(TokioIo::new(stream), service)
+                .await;
+            drop(permit);
+        });
+    }
 }
 
 /// Listens on `host:port`, or (unless `strict`) the first free port of the

@@ -103,6 +103,9 @@ pub async fn load(state: &AppState, proxy: &Arc<Proxy>, req: Request, ours: &str
     if !modules.iter().any(|m| mine(m)) {
         return forward::pass(proxy, req, ours).await;
     }
+    if let Some(refusal) = crate::server::cross_site_script(&pairs, req.headers()) {
+        return refusal;
+    }
     let dialect = proxy.dialect().await;
     if get("image").is_some() {
         // An image of one of rldev's image modules.
