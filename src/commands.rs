@@ -36,6 +36,7 @@ pub fn compute_registry(located: &Located, cache_dir: Option<&Path>) -> Result<R
     let source = DiskSource::new(&located.root);
     let project = Project::load_with_core(&located.inputs, located.core.as_deref(), &source)
         .map_err(|e| Fatal(e.to_string()))?;
+    check_less_setup(&project)?;
     registry_of(located, &project, source, cache_dir)
 }
 
@@ -68,7 +69,7 @@ fn registry_of(
 
 /// Modules whose styles need the Node process: Less stylesheets, `.vue`
 /// files (their `<style>` may be Less), and any styles to flip right to left.
-fn count_less(project: &Project) -> usize {
+pub fn count_less(project: &Project) -> usize {
     project
         .modules
         .iter()
@@ -85,6 +86,16 @@ fn count_less(project: &Project) -> usize {
             ModuleKind::Image(_) | ModuleKind::Unsupported(_) => false,
         })
         .count()
+}
+
+/// A project whose styles need the Node process cannot go on without it:
+/// a missing Node.js or a failed install of less.js (no network, an npm
+/// error) is a setup error (exit 2), said with npm's own message.
+pub fn check_less_setup(project: &Project) -> Result<(), Fatal> {
+    if count_less(project) == 0 {
+        return Ok(());
+    }
+    setup::locate().map(|_| ()).map_err(Fatal)
 }
 
 /// One compiler per core (at least one), each its own less.js process,
@@ -124,6 +135,7 @@ pub fn hashes(located: &Located, json: bool) -> Result<i32, Fatal> {
     let source = DiskSource::new(&located.root);
     let project = Project::load_with_core(&located.inputs, located.core.as_deref(), &source)
         .map_err(|e| Fatal(e.to_string()))?;
+    check_less_setup(&project)?;
     let registry = registry_of(located, &project, source, compile_cache_dir().as_deref())?;
     let text = if json {
         report::registry_json_with(&registry, &project.warnings) + "\n"

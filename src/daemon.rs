@@ -77,6 +77,7 @@ pub fn watch(located: Located, json: bool) -> Result<i32, Fatal> {
     let source = DiskSource::new(&located.root);
     let project = Project::load_with_core(&located.inputs, located.core.as_deref(), &source)
         .map_err(|e| Fatal(e.to_string()))?;
+    crate::commands::check_less_setup(&project)?;
     run(located, project, json, None)
 }
 

@@ -430,3 +430,43 @@ fn definition_warnings_and_script_syntax_errors() {
     assert_eq!(v["modules"]["ext.w.a"]["state"], "ready");
     assert_eq!(v["modules"]["ext.w.bad"]["state"], "error");
 }
+
+/// Without Node.js (or with a failed install of less.js), a project with
+/// Less styles cannot be built: a setup error, exit 2, saying why; a project
+/// without Less needs no Node.js.
+#[test]
+fn no_node_is_a_setup_error_only_where_less_is_needed() {
+    let dir = tempfile::tempdir().unwrap();
+    let empty = tempfile::tempdir().unwrap();
+    common::write(
+        dir.path(),
+        "extension.json",
+        r#"{"ResourceModules": {"ext.s": {"styles": ["s.less"]}}}"#,
+    );
+    common::write(dir.path(), "s.less", ".s { color: red; }\n");
+    let run = |dir: &Path| {
+        Command::new(env!("CARGO_BIN_EXE_rldev"))
+            .args(["hashes", "extension.json"])
+            .current_dir(dir)
+            .env("PATH", empty.path())
+            .env_remove("RLDEV_NODE")
+            .env("NO_COLOR", "1")
+            .output()
+            .unwrap()
+    };
+    let out = run(dir.path());
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("Less needs Node.js"),
+        "{}",
+        text(&out.stderr)
+    );
+    let plain = tempfile::tempdir().unwrap();
+    common::write(
+        plain.path(),
+        "extension.json",
+        r#"{"ResourceModules": {"ext.j": {"scripts": ["j.js"]}}}"#,
+    );
+    common::write(plain.path(), "j.js", "var j;\n");
+    assert_eq!(run(plain.path()).status.code(), Some(0));
+}

@@ -188,15 +188,15 @@ fn install_in_checkout(checkout: &Path) -> Result<(), String> {
     let out = Command::new(npm)
         .args(["ci", "--no-audit", "--no-fund", "--loglevel=error"])
         .current_dir(checkout)
-        .stdout(std::process::Stdio::null())
+        .stdin(std::process::Stdio::null())
         .output()
         .map_err(|e| format!("cannot run npm: {e}"))?;
     if !out.status.success() {
         return Err(format!(
-            "npm ci in {} failed ({}): {}",
+            "cannot install less.js: npm ci in {} exited with {}: {}",
             checkout.display(),
             out.status,
-            String::from_utf8_lossy(&out.stderr).trim()
+            npm_message(&out.stderr)
         ));
     }
     Ok(())
@@ -210,6 +210,11 @@ fn install(dir: &Path) -> Result<(), String> {
     );
     let npm =
         which("npm").ok_or("less.js is not installed and `npm` is not on PATH to install it")?;
+    install_with(&npm, dir)
+}
+
+/// [`install`] with this `npm`.
+fn install_with(npm: &Path, dir: &Path) -> Result<(), String> {
     let parent = dir.parent().expect("cache folder has a parent");
     let staging = parent.join(format!("node-{}.{}.tmp", lock_digest(), std::process::id()));
     let fail = |e: String| format!("cannot install less.js into {}: {e}", staging.display());
@@ -217,17 +222,48 @@ fn install(dir: &Path) -> Result<(), String> {
     std::fs::write(staging.join("package.json"), PACKAGE_JSON).map_err(|e| fail(e.to_string()))?;
     std::fs::write(staging.join("package-lock.json"), PACKAGE_LOCK)
         .map_err(|e| fail(e.to_string()))?;
-    let status = Command::new(npm)
+    // npm's output is kept, not shown: its notices are not rldev's output,
+    // and its message is the error's when it fails.
+    let out = Command::new(npm)
         .args(["ci", "--no-audit", "--no-fund", "--loglevel=error"])
         .current_dir(&staging)
-        .stdout(std::process::Stdio::null())
-        .status()
-        .map_err(|e| fail(e.to_string()))?;
-    if !status.success() {
-        return Err(fail(format!("npm ci exited with {status}")));
+        .stdin(std::process::Stdio::null())
+        .output();
+    let failed = match out {
+        Ok(out) if out.status.success() => None,
+        Ok(out) => Some(format!(
+            "npm ci exited with {}: {}",
+            out.status,
+            npm_message(&out.stderr)
+        )),
+        Err(e) => Some(format!("cannot run npm: {e}")),
+    };
+    if let Some(why) = failed {
+        // Nothing half-installed stays behind.
+        let _ = std::fs::remove_dir_all(&staging);
+        return Err(format!("cannot install less.js ({why})"));
     }
     let _ = std::fs::remove_dir_all(dir);
-    std::fs::rename(&staging, dir).map_err(|e| fail(e.to_string()))
+    std::fs::rename(&staging, dir).map_err(|e| {
+        let _ = std::fs::remove_dir_all(&staging);
+        fail(e.to_string())
+    })
+}
+
+/// The end of what npm wrote on failure (its error lines, not its notices).
+fn npm_message(stderr: &[u8]) -> String {
+    let text = String::from_utf8_lossy(stderr);
+    let lines: Vec<&str> = text
+        .lines()
+        .map(str::trim_end)
+        .filter(|l| !l.is_empty() && !l.starts_with("npm notice") && !l.starts_with("npm warn"))
+        .collect();
+    let tail = &lines[lines.len().saturating_sub(12)..];
+    if tail.is_empty() {
+        "(npm said nothing)".to_string()
+    } else {
+        tail.join("\n")
+    }
 }
 
 /// The embedded server, written once per content into a folder of the cache
@@ -306,6 +342,34 @@ fn holds_server(dir: &Path) -> bool {
 
 #[cfg(test)]
 mod tests {
+
+    /// npm fails (no network): the error is npm's message, its notices
+    /// are left out, and no staging folder stays behind.
+    #[test]
+    fn a_failed_install_says_npms_error_and_leaves_nothing() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let npm = dir.path().join("npm");
+        std::fs::write(
+            &npm,
+            "#!/bin/sh\necho 'npm notice New minor version' >&2\n\
+             echo 'npm error code ENOTFOUND' >&2\n\
+             echo 'npm error network request to https://registry.npmjs.org/less failed' >&2\nexit 1\n",
+        )
+        .unwrap();
+        std::fs::set_permissions(&npm, std::fs::Permissions::from_mode(0o755)).unwrap();
+        let cache = dir.path().join("cache");
+        std::fs::create_dir_all(&cache).unwrap();
+        let e = super::install_with(&npm, &cache.join("node-x")).unwrap_err();
+        assert!(e.contains("npm error code ENOTFOUND"), "{e}");
+        assert!(e.contains("registry.npmjs.org/less failed"), "{e}");
+        assert!(!e.contains("npm notice"), "{e}");
+        let left: Vec<_> = std::fs::read_dir(&cache).unwrap().collect();
+        assert!(
+            left.is_empty(),
+            "nothing left in the cache folder: {left:?}"
+        );
+    }
 
     #[test]
     fn an_install_counts_only_with_every_pinned_version() {

@@ -41,6 +41,7 @@ pub fn serve(located: Located, options: Options) -> Result<i32, Fatal> {
     let source = DiskSource::new(&located.root);
     let project = Project::load_with_core(&located.inputs, located.core.as_deref(), &source)
         .map_err(|e| Fatal(e.to_string()))?;
+    crate::commands::check_less_setup(&project)?;
     let host = host
         .or_else(|| project.config.server.host.clone())
         .unwrap_or_else(|| DEFAULT_HOST.to_string());
