@@ -470,3 +470,51 @@ fn no_node_is_a_setup_error_only_where_less_is_needed() {
     common::write(plain.path(), "j.js", "var j;\n");
     assert_eq!(run(plain.path()).status.code(), Some(0));
 }
+
+/// Inside core, a skin named in rldev.toml whose manifest is not the
+/// project's: the skin next to core (`core/skins/Vector`) gives its
+/// SkinLessImportPaths, so `mediawiki.skin.variables.less` is that skin's.
+#[test]
+fn a_skin_next_to_core_gives_its_less_import_path() {
+    let dir = core_and_extension();
+    let root = dir.path();
+    common::write(
+        root,
+        "core/skins/Vector/skin.json",
+        r#"{"name": "Vector", "SkinLessImportPaths": {"vector-2022": "resources/mediawiki.less/vector-2022"},
+            "ResourceModules": {"skins.vector.x": {"styles": ["x.css"]}}}"#,
+    );
+    common::write(
+        root,
+        "core/skins/Vector/resources/mediawiki.less/vector-2022/mediawiki.skin.variables.less",
+        "@skin-color: #36c;\n",
+    );
+    let inside = root.join("core/extensions/S");
+    common::write(
+        &inside,
+        "extension.json",
+        r#"{"name": "S", "ResourceModules": {"ext.s": {"styles": ["s.less"]}}}"#,
+    );
+    common::write(
+        &inside,
+        "s.less",
+        "@import 'mediawiki.skin.variables.less';\n.s { color: @skin-color; }\n",
+    );
+    common::write(
+        &inside,
+        "rldev.toml",
+        "manifests = [\"extension.json\"]\nskin = \"vector-2022\"\n",
+    );
+    let out = rldev(&inside, &["hashes", "--json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stdout));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let files = v["modules"]["ext.s"]["files"].to_string();
+    assert!(
+        files.contains(
+            "skins/Vector/resources/mediawiki.less/vector-2022/mediawiki.skin.variables.less"
+        ),
+        "{files}"
+    );
+    // The skin's own modules are not the project's.
+    assert!(v["modules"].get("skins.vector.x").is_none(), "{v}");
+}

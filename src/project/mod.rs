@@ -142,6 +142,19 @@ impl Project {
                 .as_deref()
                 .map(|c| config_path(config_dir, c, source))
         });
+        // An rldev.toml where MediaWiki keeps extensions and skins
+        // (`<core>/extensions/X/rldev.toml`): core is that checkout, as for a
+        // manifest given there.
+        let core = core.or_else(|| match inputs {
+            Inputs::Config(_) => {
+                let around = paths::join(config_dir, "../..");
+                source
+                    .read(&paths::join(&around, "includes/Defines.php"))
+                    .is_some()
+                    .then_some(around)
+            }
+            Inputs::Manifests(_) => None,
+        });
         // Core's SkinModule feature table, when core has one to read.
         let skin_features = core
             .as_deref()
@@ -153,9 +166,23 @@ impl Project {
                 Some(table)
             })
             .unwrap_or_else(skin::FeatureTable::builtin);
+        // A skin named in rldev.toml whose manifest is not one of the
+        // project's: the skin of that name next to core (`<core>/skins/X`)
+        // gives its SkinLessImportPaths, so `mediawiki.skin.variables.less`
+        // is that skin's, as on a wiki with it installed.
+        let mut with_core_skin = manifests.clone();
+        if let (Some(core), Some(skin)) = (core.as_deref(), config.skin.as_deref())
+            && !manifests
+                .iter()
+                .any(|m| m.skin_less_import_paths.contains_key(skin))
+            && let Some(found) = core_skin(core, skin, source)
+        {
+            definition_files.push(found.path.clone());
+            with_core_skin.push(found);
+        }
         let modules = resolve_modules(
             &config,
-            &manifests,
+            &with_core_skin,
             &language,
             rtl,
             core.as_deref(),
@@ -176,6 +203,43 @@ impl Project {
             warnings,
         })
     }
+}
+
+/// The manifest of the skin `skin` among core's skins, reduced to its
+/// `SkinLessImportPaths` (its modules, messages and settings are not the
+/// project's). Skins are found by their folder's usual name.
+fn core_skin(core: &str, skin: &str, source: &dyn Source) -> Option<Manifest> {
+    let base = skin.split('-').next().unwrap_or(skin);
+    let known = match base {
+        "vector" => "Vector",
+        "monobook" => "MonoBook",
+        "minerva" => "MinervaNeue",
+        "timeless" => "Timeless",
+        _ => "",
+    };
+    let mut capitalized = base.to_string();
+    if let Some(first) = capitalized.get_mut(..1) {
+        first.make_ascii_uppercase();
+    }
+    [known.to_string(), capitalized]
+        .into_iter()
+        .filter(|name| !name.is_empty())
+        .find_map(|name| {
+            let path = paths::join(core, &format!("skins/{name}/skin.json"));
+            let bytes = source.read(&path)?;
+            let m = Manifest::parse(&path, &bytes).ok()?;
+            m.skin_less_import_paths
+                .contains_key(skin)
+                .then(|| Manifest {
+                    modules: Default::default(),
+                    messages_dirs: Vec::new(),
+                    config: Default::default(),
+                    skin_styles: Default::default(),
+                    skin_ooui_themes: Default::default(),
+                    file_module_paths: Default::default(),
+                    ..m
+                })
+        })
 }
 
 /// A path written in rldev.toml (in the folder `dir`): relative to it, or
