@@ -88,11 +88,11 @@ pub fn count_less(project: &Project) -> usize {
         .count()
 }
 
-/// A project whose styles need the Node process cannot go on without it:
-/// a missing Node.js or a failed install of less.js (no network, an npm
-/// error) is a setup error (exit 2), said with npm's own message.
+/// A failed install of less.js (no network, an npm error) is a setup
+/// error (exit 2), said with npm's own message. Without Node.js at all, the
+/// modules that need it are in `error` saying so, and the others build.
 pub fn check_less_setup(project: &Project) -> Result<(), Fatal> {
-    if count_less(project) == 0 {
+    if count_less(project) == 0 || setup::find_node().is_none() {
         return Ok(());
     }
     setup::locate().map(|_| ()).map_err(Fatal)
@@ -142,8 +142,12 @@ pub fn hashes(located: &Located, json: bool) -> Result<i32, Fatal> {
     } else {
         let paths = report::Paths::from_cwd(&located.root);
         let mut text = report::registry_table(&registry, report::Style::detect(), &paths);
-        for w in &project.warnings {
-            text.push_str(&report::warning_line(w, report::Style::detect()));
+        let built = registry
+            .modules
+            .iter()
+            .flat_map(|(m, e)| e.warnings.iter().map(move |w| format!("{m}: {w}")));
+        for w in project.warnings.iter().cloned().chain(built) {
+            text.push_str(&report::warning_line(&w, report::Style::detect()));
         }
         text
     };

@@ -263,6 +263,14 @@ impl Daemon {
                         );
                         self.retry_at = Some(Instant::now() + RETRY_BROKEN);
                     }
+                    let warnings: Vec<String> = out
+                        .warnings
+                        .iter()
+                        .map(|(m, w)| format!("{m}: {w}"))
+                        .collect();
+                    if self.ready {
+                        self.printer.warnings(&warnings);
+                    }
                     self.publish(out, None);
                 }
             }
@@ -280,6 +288,14 @@ impl Daemon {
             self.printer
                 .ready(self.engine.registry(), started.elapsed(), url, network);
             self.printer.warnings(&self.project.warnings);
+            let built: Vec<String> = self
+                .engine
+                .registry()
+                .modules
+                .iter()
+                .flat_map(|(m, e)| e.warnings.iter().map(move |w| format!("{m}: {w}")))
+                .collect();
+            self.printer.warnings(&built);
         }
     }
 

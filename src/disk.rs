@@ -36,6 +36,41 @@ impl Source for DiskSource {
         Some(paths::relative_to(&self.root, abs))
     }
 
+    fn explain(&self, path: &str) -> Option<String> {
+        use std::os::unix::fs::FileTypeExt;
+        let abs = paths::absolute(&self.root, path);
+        let meta = match std::fs::metadata(&abs) {
+            Ok(meta) => meta,
+            // ELOOP: too many levels of symbolic links.
+            Err(e) if e.raw_os_error() == Some(40) => return Some("a symlink loop".into()),
+            Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied => {
+                return Some("permission denied (a folder on its path)".into());
+            }
+            Err(_) => return None,
+        };
+        let kind = meta.file_type();
+        if kind.is_dir() {
+            return Some("a folder, not a file".into());
+        }
+        if !kind.is_file() {
+            let what = if kind.is_fifo() {
+                "a FIFO"
+            } else if kind.is_socket() {
+                "a socket"
+            } else {
+                "a device"
+            };
+            return Some(format!("not a regular file ({what})"));
+        }
+        match std::fs::File::open(&abs) {
+            Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied => {
+                Some("permission denied".into())
+            }
+            Err(e) => Some(e.to_string()),
+            Ok(_) => None,
+        }
+    }
+
     fn real_path(&self, path: &str) -> Option<String> {
         Some(paths::relative_to(
             &self.real_root,

@@ -26,6 +26,8 @@ pub struct BuildFacts {
     /// Indirect path -> the listed stylesheet through which it was reached.
     pub via: BTreeMap<String, String>,
     pub error: Option<String>,
+    /// What the build found wrong without failing.
+    pub warnings: Vec<String>,
     /// The compiler failed: this is no result, and `reads` may be partial.
     pub transient: Option<String>,
 }
@@ -36,6 +38,7 @@ impl From<&Built> for BuildFacts {
             reads: b.reads.clone(),
             via: b.via.clone(),
             error: b.error.clone(),
+            warnings: b.warnings.clone(),
             transient: b.transient.clone(),
         }
     }
@@ -56,6 +59,8 @@ pub struct Outcome {
     pub builds: Vec<BuildRequest>,
     /// For `built`: the build was taken as the module's current output.
     pub accepted: bool,
+    /// For `built`: warnings the module did not have before (module, text).
+    pub warnings: Vec<(String, String)>,
 }
 
 #[derive(Debug, Default)]
@@ -212,7 +217,19 @@ impl Engine {
                 .or_default()
                 .insert(module.to_string());
         }
-        let entry = self.entry(module, error);
+        let mut entry = self.entry(module, error);
+        entry.warnings = facts.warnings;
+        let before: &[String] = self
+            .registry
+            .modules
+            .get(module)
+            .map_or(&[], |e| e.warnings.as_slice());
+        out.warnings = entry
+            .warnings
+            .iter()
+            .filter(|w| !before.contains(w))
+            .map(|w| (module.to_string(), w.clone()))
+            .collect();
         match self.registry.modules.get(module) {
             None => {
                 out.diff
@@ -329,7 +346,8 @@ impl Engine {
         let Some(old) = self.registry.modules.get(module) else {
             return;
         };
-        let entry = self.entry(module, old.error.clone());
+        let mut entry = self.entry(module, old.error.clone());
+        entry.warnings = old.warnings.clone();
         if entry.version != old.version {
             diff.changed.insert(
                 module.to_string(),

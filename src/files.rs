@@ -34,6 +34,13 @@ pub trait Source: Send + Sync {
     fn real_path(&self, _path: &str) -> Option<String> {
         None
     }
+
+    /// Why `path`, which `read` found absent, cannot be read when it is not
+    /// simply missing ("permission denied", "not a regular file: a FIFO",
+    /// "a symlink loop"); `None` when it does not exist.
+    fn explain(&self, _path: &str) -> Option<String> {
+        None
+    }
 }
 
 /// SHA-1 of a file's content.
@@ -41,8 +48,19 @@ pub type ContentHash = [u8; 20];
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Entry {
-    Present { hash: ContentHash, bytes: Arc<[u8]> },
+    Present {
+        hash: ContentHash,
+        bytes: Arc<[u8]>,
+    },
     Absent,
+    /// There, but not readable (`Source::explain` says why). Its hash is
+    /// that of the reason, so a version moves, and the module is built
+    /// again, when the reason changes (fixed permissions, a FIFO replaced):
+    /// the error a build gives is always the current one.
+    Unreadable {
+        hash: ContentHash,
+        reason: Arc<str>,
+    },
 }
 
 impl Entry {
@@ -56,16 +74,27 @@ impl Entry {
         }
     }
 
+    /// An unreadable path, with why.
+    pub fn unreadable(reason: String) -> Entry {
+        let mut h = Sha1::new();
+        h.update(b"\0rldev: unreadable\0");
+        h.update(reason.as_bytes());
+        Entry::Unreadable {
+            hash: h.finalize().into(),
+            reason: reason.into(),
+        }
+    }
+
     pub fn bytes(&self) -> Option<&Arc<[u8]>> {
         match self {
             Entry::Present { bytes, .. } => Some(bytes),
-            Entry::Absent => None,
+            Entry::Absent | Entry::Unreadable { .. } => None,
         }
     }
 
     pub fn hash(&self) -> Option<&ContentHash> {
         match self {
-            Entry::Present { hash, .. } => Some(hash),
+            Entry::Present { hash, .. } | Entry::Unreadable { hash, .. } => Some(hash),
             Entry::Absent => None,
         }
     }
@@ -208,10 +237,14 @@ impl FileStore {
         } else {
             None
         };
-        Slot {
-            entry: Entry::from_bytes(self.source.read(path)),
-            real,
-        }
+        let entry = match self.source.read(path) {
+            Some(bytes) => Entry::from_bytes(Some(bytes)),
+            None => self
+                .source
+                .explain(path)
+                .map_or(Entry::Absent, Entry::unreadable),
+        };
+        Slot { entry, real }
     }
 }
 

@@ -21,6 +21,10 @@ pub struct Entry {
     pub error: Option<String>,
     /// Sorted; every file the output depends on.
     pub files: Vec<String>,
+    /// What the build found wrong without failing (a `url()` naming a file
+    /// that does not exist); an extension of INTERFACE.md, absent when none.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
 }
 
 impl Entry {
@@ -47,6 +51,7 @@ impl Entry {
                 .filter(|(_, h)| h.is_some())
                 .map(|(p, _)| p.to_string())
                 .collect(),
+            warnings: Vec::new(),
         }
     }
 }

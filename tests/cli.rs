@@ -431,48 +431,6 @@ fn definition_warnings_and_script_syntax_errors() {
     assert_eq!(v["modules"]["ext.w.bad"]["state"], "error");
 }
 
-/// Without Node.js (or with a failed install of less.js), a project with
-/// Less styles cannot be built: a setup error, exit 2, saying why; a project
-/// without Less needs no Node.js.
-#[test]
-fn no_node_is_a_setup_error_only_where_less_is_needed() {
-    let dir = tempfile::tempdir().unwrap();
-    let empty = tempfile::tempdir().unwrap();
-    common::write(
-        dir.path(),
-        "extension.json",
-        r#"{"ResourceModules": {"ext.s": {"styles": ["s.less"]}}}"#,
-    );
-    common::write(dir.path(), "s.less", ".s { color: red; }\n");
-    let run = |dir: &Path| {
-        Command::new(env!("CARGO_BIN_EXE_rldev"))
-            .args(["hashes", "extension.json"])
-            .current_dir(dir)
-            .env("PATH", empty.path())
-            .env_remove("RLDEV_NODE")
-            .env("NO_COLOR", "1")
-            .output()
-            .unwrap()
-    };
-    let out = run(dir.path());
-    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
-    assert!(
-        text(&out.stderr).contains("Less needs Node.js"),
-        "{}",
-        text(&out.stderr)
-    );
-    let plain = tempfile::tempdir().unwrap();
-    common::write(
-        plain.path(),
-        "extension.json",
-        r#"{"ResourceModules": {"ext.j": {"scripts": ["j.js"]}}}"#,
-    );
-    common::write(plain.path(), "j.js", "var j;\n");
-    assert_eq!(run(plain.path()).status.code(), Some(0));
-}
-
-/// Inside core, a skin named in rldev.toml whose manifest is not the
-/// project's: the skin next to core (`core/skins/Vector`) gives its
 /// SkinLessImportPaths, so `mediawiki.skin.variables.less` is that skin's.
 #[test]
 fn a_skin_next_to_core_gives_its_less_import_path() {
@@ -517,4 +475,107 @@ fn a_skin_next_to_core_gives_its_less_import_path() {
     );
     // The skin's own modules are not the project's.
     assert!(v["modules"].get("skins.vector.x").is_none(), "{v}");
+}
+
+/// Bad input gets a clear word (issue 12's table): a module definition that
+/// is not an object, bytes that are not UTF-8, a `url()` whose file does not
+/// exist, a FIFO and a symlink loop as Less imports, a Less file over the
+/// size limit; unreadable files say so (as a user other than root).
+#[test]
+fn bad_input_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    common::write(
+        root,
+        "extension.json",
+        r#"{"ResourceModules": {
+            "ext.string": "not an object",
+            "ext.utf8js": {"scripts": ["latin1.js"]},
+            "ext.utf8less": {"styles": ["latin1.less"]},
+            "ext.url": {"styles": ["url.css"]},
+            "ext.fifo": {"styles": ["fifo-import.less"]},
+            "ext.loop": {"styles": ["loop-import.less"]},
+            "ext.big": {"styles": ["big.less"]},
+            "ext.fine": {"scripts": ["fine.js"]}
+        }}"#,
+    );
+    std::fs::write(root.join("latin1.js"), b"var caf\xe9 = 1;\n").unwrap();
+    std::fs::write(root.join("latin1.less"), b".a { content: 'caf\xe9'; }\n").unwrap();
+    common::write(root, "url.css", ".u { background: url(gone.png); }\n");
+    common::write(root, "fifo-import.less", "@import 'pipe.less';\n");
+    assert!(
+        Command::new("mkfifo")
+            .arg(root.join("pipe.less"))
+            .status()
+            .unwrap()
+            .success()
+    );
+    common::write(root, "loop-import.less", "@import 'loop.less';\n");
+    std::os::unix::fs::symlink("loop.less", root.join("loop.less")).unwrap();
+    common::write(root, "big.less", &".b { color: red; }\n".repeat(250_000));
+    common::write(root, "fine.js", "var fine;\n");
+    let out = rldev(root, &["hashes", "--json", "extension.json"]);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let m = &v["modules"];
+    let error = |name: &str| m[name]["error"].as_str().unwrap_or_default().to_string();
+    assert!(
+        error("ext.string").contains(
+            "ResourceModules.ext.string: a module definition must be an object, not a string"
+        ),
+        "{}",
+        error("ext.string")
+    );
+    assert_eq!(
+        error("ext.utf8js"),
+        "latin1.js: not valid UTF-8 (at byte 7)"
+    );
+    assert_eq!(
+        error("ext.utf8less"),
+        "latin1.less: not valid UTF-8 (at byte 18)"
+    );
+    assert_eq!(m["ext.url"]["state"], "ready");
+    assert_eq!(
+        m["ext.url"]["warnings"][0],
+        "url.css: url(gone.png): gone.png does not exist (the URL is kept without a version)"
+    );
+    assert!(
+        error("ext.fifo").contains("pipe.less: not a regular file (a FIFO)"),
+        "{}",
+        error("ext.fifo")
+    );
+    assert!(
+        error("ext.loop").contains("loop.less: a symlink loop"),
+        "{}",
+        error("ext.loop")
+    );
+    assert!(
+        error("ext.big").contains("over the limit of 4096 KiB ([less] max_file_kib in rldev.toml)"),
+        "{}",
+        error("ext.big")
+    );
+    assert_eq!(m["ext.fine"]["state"], "ready");
+    // The table says the warning too.
+    let table = text(&rldev(root, &["hashes", "extension.json"]).stdout);
+    assert!(
+        table.contains("warning: ext.url: url.css: url(gone.png): gone.png does not exist"),
+        "{table}"
+    );
+    // Permission denied: only a user other than root is refused.
+    let uid = Command::new("id").arg("-u").output().unwrap();
+    if text(&uid.stdout).trim() != "0" {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(root.join("fine.js"), std::fs::Permissions::from_mode(0o000))
+            .unwrap();
+        let out = rldev(root, &["hashes", "--json", "extension.json"]);
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(
+            v["modules"]["ext.fine"]["error"],
+            "fine.js: permission denied"
+        );
+    } else {
+        let _ = std::io::Write::write_all(
+            &mut std::io::stderr(),
+            b"(running as root, whom no permission stops: the permission-denied case runs only as another user)\n",
+        );
+    }
 }

@@ -24,6 +24,7 @@ fn snapshot(seq: u64, version: &str) -> Arc<Snapshot> {
             state: State::Ready,
             error: None,
             files: vec![],
+            warnings: Vec::new(),
         },
     );
     Arc::new(Snapshot {

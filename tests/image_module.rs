@@ -313,6 +313,7 @@ async fn load_answers_image_requests() {
         state: State::Ready,
         error: None,
         files: built.reads.keys().cloned().collect(),
+        warnings: Vec::new(),
     };
     let snap = Snapshot {
         ready: true,

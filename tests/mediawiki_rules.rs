@@ -184,6 +184,7 @@ mod served {
             state: State::Ready,
             error: None,
             files: Vec::new(),
+            warnings: Vec::new(),
         }
     }
 

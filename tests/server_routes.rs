@@ -34,6 +34,7 @@ fn entry(version: &str, deps: &[&str], error: Option<&str>, files: &[&str]) -> E
             f.sort();
             f
         },
+        warnings: Vec::new(),
     }
 }
 

@@ -38,6 +38,8 @@ pub struct Built {
     /// The compiler failed (its process died): this build is no result, and
     /// `reads` holds only what it read before the failure.
     pub transient: Option<String>,
+    /// What the build found wrong without failing (each once, in order).
+    pub warnings: Vec<String>,
     pub output: Output,
 }
 
@@ -138,6 +140,7 @@ pub fn build(def: &ModuleDef, store: &FileStore, less: &mut dyn LessCompiler) ->
         via: reader.via,
         error,
         transient,
+        warnings: reader.warnings,
         output,
     }
 }
@@ -341,8 +344,8 @@ fn deprecation_warning(name: &str, info: &str) -> String {
 
 /// Reads a file the definition lists; a missing one is an error naming it.
 fn need(reader: &mut Recorder, errors: &mut Vec<String>, path: &str) -> String {
-    reader.read_text(path).unwrap_or_else(|| {
-        errors.push(format!("{path}: file not found"));
+    reader.read_source(path).unwrap_or_else(|e| {
+        errors.push(e);
         String::new()
     })
 }

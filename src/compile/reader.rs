@@ -15,6 +15,8 @@ pub struct Recorder<'a> {
     pub via: BTreeMap<String, String>,
     /// The listed stylesheet being built, if any.
     pub context: Option<String>,
+    /// What the build found wrong without failing, each once.
+    pub warnings: Vec<String>,
 }
 
 impl<'a> Recorder<'a> {
@@ -24,6 +26,7 @@ impl<'a> Recorder<'a> {
             reads: BTreeMap::new(),
             via: BTreeMap::new(),
             context: None,
+            warnings: Vec::new(),
         }
     }
 
@@ -32,7 +35,7 @@ impl<'a> Recorder<'a> {
         self.note(path, entry.hash().copied());
         match entry {
             Entry::Present { bytes, .. } => Some(bytes),
-            Entry::Absent => None,
+            Entry::Absent | Entry::Unreadable { .. } => None,
         }
     }
 
@@ -55,6 +58,41 @@ impl<'a> Recorder<'a> {
     /// Reads a text file, without a UTF-8 byte order mark.
     pub fn read_text(&mut self, path: &str) -> Option<String> {
         self.read(path).map(|b| text(&b))
+    }
+
+    /// Notes a warning (once).
+    pub fn warn(&mut self, warning: String) {
+        if !self.warnings.contains(&warning) {
+            self.warnings.push(warning);
+        }
+    }
+
+    /// A source file as text, or the module's error: "file not found", or
+    /// why it is there but unreadable, or where its bytes stop being UTF-8
+    /// (served as they are, they would turn into U+FFFD).
+    pub fn read_source(&mut self, path: &str) -> Result<String, String> {
+        let Some(bytes) = self.read(path) else {
+            let why = self
+                .explain(path)
+                .unwrap_or_else(|| "file not found".into());
+            return Err(format!("{path}: {why}"));
+        };
+        match std::str::from_utf8(&bytes) {
+            Ok(_) => Ok(text(&bytes)),
+            Err(e) => Err(format!(
+                "{path}: not valid UTF-8 (at byte {})",
+                e.valid_up_to()
+            )),
+        }
+    }
+
+    /// Why a path that reads as absent is there but unreadable (as the
+    /// store recorded it, so the reason is part of the version).
+    pub fn explain(&self, path: &str) -> Option<String> {
+        match self.store.get(path) {
+            Entry::Unreadable { reason, .. } => Some(reason.to_string()),
+            _ => None,
+        }
     }
 }
 

@@ -85,8 +85,8 @@ fn build_one(
     less: &mut dyn LessCompiler,
 ) -> Result<String, StyleError> {
     let source = reader
-        .read_text(&style.path)
-        .ok_or_else(|| StyleError::Module(format!("{}: file not found", style.path)))?;
+        .read_source(&style.path)
+        .map_err(StyleError::Module)?;
     if super::codex::is_codex_file(module, &style.path) {
         return print(&style.path, &source).map_err(StyleError::Module);
     }
@@ -112,6 +112,14 @@ pub fn process(
     less: &mut dyn LessCompiler,
 ) -> Result<String, StyleError> {
     let css = if is_less {
+        if source.len() > module.less_max_bytes {
+            return Err(StyleError::Module(format!(
+                "{}: {} KiB of Less, over the limit of {} KiB ([less] max_file_kib in rldev.toml)",
+                style.path,
+                source.len().div_ceil(1024),
+                module.less_max_bytes / 1024
+            )));
+        }
         let job = LessJob {
             path: &style.path,
             source,
@@ -121,7 +129,10 @@ pub fn process(
         };
         compile(&job, reader, less).map_err(|e| match e.transient {
             true => StyleError::Compiler(e.to_string()),
-            false => StyleError::Module(with_core_hint(e.to_string(), module)),
+            false => StyleError::Module(with_unreadable(
+                with_core_hint(e.to_string(), module),
+                reader,
+            )),
         })?
     } else {
         source.to_string()
@@ -141,7 +152,29 @@ pub fn process(
         remote_dir: paths::parent(&style.url),
     };
     let remapped = remap(&css, &base, reader);
+    for w in remapped.warnings {
+        reader.warn(format!("{}: {w}", style.path));
+    }
     print(&style.path, &remapped.css).map_err(StyleError::Module)
+}
+
+/// An import less.js "wasn't found" because a candidate is there but
+/// unreadable (permission denied, a FIFO, a symlink loop): the message says
+/// what each such candidate is.
+fn with_unreadable(message: String, reader: &Recorder) -> String {
+    if !message.contains(" wasn't found") {
+        return message;
+    }
+    let unreadable: Vec<String> = reader
+        .reads
+        .keys()
+        .filter_map(|p| reader.explain(p).map(|why| format!("{p}: {why}")))
+        .collect();
+    if unreadable.is_empty() {
+        message
+    } else {
+        format!("{message} ({})", unreadable.join("; "))
+    }
 }
 
 /// A missing `mediawiki.*` import in a project without MediaWiki core: the

@@ -24,6 +24,9 @@ use super::{LessCompiler, LessError, LessJob};
 use crate::compile::remap::FileLookup;
 use crate::paths;
 
+/// The less.js process's heap limit, in MiB.
+const NODE_HEAP_MIB: usize = 2048;
+
 pub struct NodeLess {
     setup: LessSetup,
     root: PathBuf,
@@ -114,6 +117,9 @@ impl NodeLess {
             .parent()
             .unwrap_or(std::path::Path::new("/"));
         let mut child = Command::new(&self.setup.node)
+            // A bounded heap: a compile that needs more fails (the module
+            // shows it) instead of taking the machine's memory.
+            .arg(format!("--max-old-space-size={NODE_HEAP_MIB}"))
             .arg(&self.setup.script)
             .current_dir(folder)
             .env("RLDEV_LESS_MODULES", &self.setup.modules)

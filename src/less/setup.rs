@@ -96,7 +96,7 @@ pub fn locate() -> Result<LessSetup, String> {
     })
 }
 
-fn find_node() -> Option<PathBuf> {
+pub fn find_node() -> Option<PathBuf> {
     if let Some(p) = std::env::var_os("RLDEV_NODE") {
         return Some(PathBuf::from(p));
     }

@@ -34,7 +34,13 @@ pub struct LessConfig {
     /// Import prefix -> folder, as MediaWiki maps `mediawiki.skin.codex/`.
     #[serde(default)]
     pub prefixes: BTreeMap<String, String>,
+    /// The largest Less file compiled, in KiB (default 4096): a larger one
+    /// is its module's error, not minutes of less.js and gigabytes.
+    pub max_file_kib: Option<usize>,
 }
+
+/// `[less] max_file_kib` when not given.
+pub const DEFAULT_LESS_MAX_FILE_KIB: usize = 4096;
 
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]

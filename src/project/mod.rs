@@ -404,6 +404,11 @@ fn resolve_modules(
                 less_import_paths: &import_paths,
                 less_prefixes: &prefixes,
                 less_vars: config.modules.get(name).map(|s| &s.less_vars),
+                less_max_bytes: config
+                    .less
+                    .max_file_kib
+                    .unwrap_or(config::DEFAULT_LESS_MAX_FILE_KIB)
+                    .saturating_mul(1024),
                 injected_skin_styles: injected,
                 core,
                 rtl,

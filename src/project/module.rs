@@ -51,6 +51,8 @@ pub struct FileModule {
     pub less_import_paths: Vec<String>,
     /// Less import prefixes -> project-relative folders.
     pub less_prefixes: Vec<(String, String)>,
+    /// The largest Less stylesheet compiled, in bytes (`[less] max_file_kib`).
+    pub less_max_bytes: usize,
     /// Message keys given to the stylesheets as Less variables `@msg-<key>`
     /// (LessVarFileModule's `lessMessages`).
     pub less_messages: Vec<String>,

@@ -20,6 +20,7 @@ pub struct Settings<'a> {
     pub less_import_paths: &'a [String],
     pub less_prefixes: &'a [(String, String)],
     pub less_vars: Option<&'a BTreeMap<String, String>>,
+    pub less_max_bytes: usize,
     /// `ResourceModuleSkinStyles` of the chosen skin that name this module.
     pub injected_skin_styles: Vec<(&'a Manifest, &'a str, &'a Value)>,
     /// MediaWiki core's folder, when known (project-relative).
@@ -52,6 +53,7 @@ const SKIN_MODULE_CLASSES: &[&str] = &[
 const DEFAULT_LOGO: &str = "resources/assets/change-your-logo.svg";
 
 pub fn resolve(manifest: &Manifest, name: &str, info: &Value, s: &Settings) -> ModuleDef {
+    let original = info;
     let mut info = match info {
         Value::Object(m) => m.clone(),
         _ => Map::new(),
@@ -81,6 +83,12 @@ pub fn resolve(manifest: &Manifest, name: &str, info: &Value, s: &Settings) -> M
     };
     let kind = if !valid_module_name(name) {
         ModuleKind::Unsupported(format!("invalid module name {name:?}"))
+    } else if !original.is_object() {
+        ModuleKind::Unsupported(format!(
+            "{}: ResourceModules.{name}: a module definition must be an object, not {}",
+            manifest.path,
+            json_kind(original)
+        ))
     } else if let Some(kind) = super::image::module_kind(manifest, &info, &image) {
         kind
     } else {
@@ -105,6 +113,18 @@ pub fn resolve(manifest: &Manifest, name: &str, info: &Value, s: &Settings) -> M
         dependencies,
         group,
         kind,
+    }
+}
+
+/// What a JSON value is, in words.
+fn json_kind(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
     }
 }
 
@@ -309,6 +329,7 @@ fn file_module(
         less_vars,
         less_import_paths: s.less_import_paths.to_vec(),
         less_prefixes: s.less_prefixes.to_vec(),
+        less_max_bytes: s.less_max_bytes,
         less_messages,
         logo,
         flip: s.rtl && !info.get("noflip").and_then(Value::as_bool).unwrap_or(false),

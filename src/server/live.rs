@@ -439,6 +439,7 @@ mod tests {
                     state: State::Ready,
                     error: None,
                     files: vec![],
+                    warnings: Vec::new(),
                 };
                 (n.to_string(), e)
             })
@@ -452,6 +453,7 @@ mod tests {
             via: Default::default(),
             error: None,
             transient: None,
+            warnings: Vec::new(),
             output: Output {
                 styles: vec![MediaBlock {
                     media: "all".into(),

@@ -417,6 +417,11 @@ impl Remapper<'_, '_> {
             }
             url.push('?');
             url.push_str(&short_md5(&data));
+        } else {
+            // Kept as ResourceLoader keeps it (no version), and said.
+            self.warnings.push(format!(
+                "url({value}): {local} does not exist (the URL is kept without a version)"
+            ));
         }
         url.push_str(fragment);
         url

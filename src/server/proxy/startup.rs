@@ -199,6 +199,7 @@ mod tests {
             },
             error: error.map(str::to_string),
             files: Vec::new(),
+            warnings: Vec::new(),
         }
     }
 
