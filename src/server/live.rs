@@ -393,7 +393,11 @@ impl Live {
                 part.states.insert(name, s);
             }
         }
-        let message = snap.diff_message(&part);
+        // More of this seq follows: a client applies each part as it comes
+        // (the parts name disjoint modules) and knows the diff is whole at
+        // the message without `more`.
+        let mut message = snap.diff_message(&part);
+        message["more"] = Value::Bool(true);
         self.send(&message);
         self.pending = Some((diff, Instant::now()));
     }
@@ -500,6 +504,7 @@ mod tests {
         assert_eq!(first["changed"]["a"]["parts"], json!(["styles"]));
         assert_eq!(first["changed"]["a"]["styles"], json!([".a{color:blue}"]));
         assert!(first["changed"].get("b").is_none(), "{first}");
+        assert_eq!(first["more"], json!(true), "more of seq 1 follows");
 
         // The rest once built.
         live.built("b", "B2", &built(".b{color:red}"));
@@ -511,6 +516,8 @@ mod tests {
             "same output: {rest}"
         );
         assert!(rest["changed"].get("a").is_none(), "{rest}");
+        assert_eq!(rest["seq"], first["seq"]);
+        assert!(rest.get("more").is_none(), "the last part of seq 1: {rest}");
         assert!(rx.try_recv().is_err());
     }
 }
