@@ -579,3 +579,36 @@ fn bad_input_is_named() {
         );
     }
 }
+
+/// Messages follow MediaWiki's language fallback chain, from core's
+/// `languages/messages/Messages<Code>.php`: `de-at` falls back to `de`
+/// before `en`.
+#[test]
+fn messages_follow_the_language_fallback_chain() {
+    let dir = core_and_extension();
+    let root = dir.path();
+    common::write(
+        root,
+        "core/languages/messages/MessagesDe_at.php",
+        "<?php\n\n$fallback = 'de';\n",
+    );
+    common::write(
+        root,
+        "core/languages/i18n/de.json",
+        r#"{"unknown-error": "Unbekannter Fehler."}"#,
+    );
+    common::write(
+        root,
+        "ext/rldev.toml",
+        "manifests = [\"extension.json\"]\nlanguage = \"de-at\"\ncore = \"../core\"\n",
+    );
+    let out = rldev(&root.join("ext"), &["hashes", "--json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stdout));
+    let files = module_json(&out)["files"].to_string();
+    assert!(files.contains("core/languages/i18n/de.json"), "{files}");
+    // Without the language file, de-at falls back to en alone.
+    std::fs::remove_file(root.join("core/languages/messages/MessagesDe_at.php")).unwrap();
+    let out = rldev(&root.join("ext"), &["hashes", "--json"]);
+    let files = module_json(&out)["files"].to_string();
+    assert!(!files.contains("de.json"), "{files}");
+}

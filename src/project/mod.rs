@@ -180,10 +180,12 @@ impl Project {
             definition_files.push(found.path.clone());
             with_core_skin.push(found);
         }
+        let fallbacks = fallback_chain(&language, core.as_deref(), source, &mut definition_files);
         let modules = resolve_modules(
             &config,
             &with_core_skin,
             &language,
+            &fallbacks,
             rtl,
             core.as_deref(),
             &skin_features,
@@ -312,20 +314,60 @@ pub fn is_rtl(language: &str) -> bool {
     RTL_LANGUAGES.contains(&language.to_ascii_lowercase().as_str())
 }
 
+/// The languages whose messages stand in for `language`'s, in order, as
+/// MediaWiki's `fallbackSequence`: the language, then the `$fallback` list
+/// of core's `languages/messages/Messages<Code>.php` (read as a definition
+/// file), then `en`. Without core: the language, then `en`.
+fn fallback_chain(
+    language: &str,
+    core: Option<&str>,
+    source: &dyn Source,
+    definition_files: &mut Vec<String>,
+) -> Vec<String> {
+    let mut chain = vec![language.to_string()];
+    if let Some(core) = core
+        && language != "en"
+    {
+        let mut name = language.replace('-', "_");
+        if let Some(first) = name.get_mut(..1) {
+            first.make_ascii_uppercase();
+        }
+        let path = paths::join(core, &format!("languages/messages/Messages{name}.php"));
+        if let Some(php) = source.read(&path) {
+            definition_files.push(path);
+            let php = String::from_utf8_lossy(&php);
+            let listed = php.lines().find_map(|line| {
+                let rest = line.trim_start().strip_prefix("$fallback")?;
+                let rest = rest.trim_start().strip_prefix('=')?.trim_start();
+                let quote = rest.chars().next().filter(|c| *c == '\'' || *c == '"')?;
+                let body = &rest[1..];
+                Some(body[..body.find(quote)?].to_string())
+            });
+            for code in listed.iter().flat_map(|l| l.split(',')) {
+                let code = code.trim().to_string();
+                if !code.is_empty() && !chain.contains(&code) {
+                    chain.push(code);
+                }
+            }
+        }
+    }
+    if !chain.iter().any(|c| c == "en") {
+        chain.push("en".into());
+    }
+    chain
+}
+
 fn resolve_modules(
     config: &Config,
     manifests: &[Manifest],
     language: &str,
+    fallbacks: &[String],
     rtl: bool,
     core: Option<&str>,
     skin_features: &skin::FeatureTable,
 ) -> Vec<ModuleDef> {
     let skin = config.skin.as_deref();
-    let languages: Vec<&str> = if language == "en" {
-        vec!["en"]
-    } else {
-        vec![language, "en"]
-    };
+    let languages = fallbacks;
     let core_messages: Vec<String> = core
         .into_iter()
         .flat_map(|c| CORE_MESSAGES_DIRS.iter().map(move |d| paths::join(c, d)))
