@@ -11,6 +11,7 @@ use crate::registry::Entry;
 /// The browser client: loader, live reload, error overlay.
 pub const CLIENT_JS: &str = concat!(
     include_str!("client/loader.js"),
+    include_str!("client/common.js"),
     include_str!("client/live.js"),
     include_str!("client/mw.js")
 );

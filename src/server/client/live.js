@@ -1,62 +1,21 @@
-/* One of the three parts of rldev's standalone client, which startup.rs joins,
- * in this order, into one function: loader.js, live.js, mw.js. This one: the error overlay
- * and live reload (the WebSocket, diffs, reloads, reconnects). */
+/* One of the parts of rldev's standalone client, which startup.rs joins, in this
+ * order, into one function: loader.js, common.js, live.js, mw.js. This one: which
+ * modules the overlay lists, and live reload (diffs, syncs, reloads). */
 
   // ---- Error overlay -------------------------------------------------------------------
 
-  let overlayWaiting = false;
-
   // Lists each requested module that the server reports broken; gone once none is.
   function renderOverlay() {
-    if (!document.body) {
-      if (!overlayWaiting) {
-        overlayWaiting = true;
-        document.addEventListener('DOMContentLoaded', () => { overlayWaiting = false; renderOverlay(); });
-      }
-      return;
-    }
     const broken = Object.keys(registry).filter((n) => {
       const m = registry[n];
       return m.requested && (n in serverErrors || (m.brokenOnServer && m.state === 'error'));
     });
-    let box = document.getElementById('rldev-overlay');
-    if (!broken.length) {
-      if (box) box.remove();
-      return;
-    }
-    const key = JSON.stringify(broken.map((n) => [n, serverErrors[n]]));
-    if (box && box.getAttribute('data-key') === key) return; // unchanged: leave it be
-    if (!box) {
-      box = document.createElement('div');
-      box.id = 'rldev-overlay';
-      box.setAttribute('role', 'alert');
-      box.style.cssText = 'position:fixed;left:0;right:0;bottom:0;z-index:2147483647;max-height:50vh;' +
-        'overflow:auto;margin:0;padding:12px 16px;background:#2b0b0b;color:#fee;' +
-        'font:13px/1.5 ui-monospace,Menlo,Consolas,monospace;border-top:3px solid #d33;' +
-        'box-shadow:0 -4px 16px rgba(0,0,0,.4);white-space:pre-wrap';
-      document.body.appendChild(box);
-    }
-    box.setAttribute('data-key', key);
-    box.textContent = '';
-    const title = document.createElement('div');
-    title.style.cssText = 'font-weight:bold;color:#f88;margin-bottom:6px';
-    title.textContent = 'rldev: ' + broken.length + (broken.length === 1 ? ' module' : ' modules') + ' failed to build';
-    box.appendChild(title);
-    broken.forEach((name) => {
-      const row = document.createElement('div');
-      row.className = 'rldev-overlay-module';
-      row.setAttribute('data-module', name);
-      const b = document.createElement('strong');
-      b.textContent = name;
-      row.appendChild(b);
-      row.appendChild(document.createTextNode(': ' + (serverErrors[name] || 'error reported by the server')));
-      box.appendChild(row);
-    });
+    drawOverlay(broken.map((n) => [n, serverErrors[n] || 'error reported by the server']));
   }
 
   // ---- Live reload ---------------------------------------------------------------------
 
-  const live = { socket: null, seq: 0, wsPath: '/ws', reloading: false, lastSync: null, delay: 300, opened: false, lost: false };
+  Object.assign(live, { seq: 0, wsPath: '/ws', lastSync: null });
 
   function isLoaded(m) {
     return m.state === 'loaded' || m.state === 'executing' || m.state === 'ready' || m.state === 'error';
@@ -92,15 +51,6 @@
         return;
       }
     }
-  }
-
-  function reloadPage(reasons) {
-    if (live.reloading) return;
-    live.reloading = true;
-    const line = '[rldev] reloading: ' + reasons.join('; ');
-    console.info(line);
-    try { sessionStorage.setItem('rldev-reloaded', line); } catch (e) { /* storage may be off */ }
-    location.reload();
   }
 
   function onRegistry(msg) {
@@ -153,11 +103,6 @@
     }
     if (Array.isArray(change.parts)) return change.parts;
     return ['script'];
-  }
-
-  function describe(name, what, causes) {
-    const c = causes && causes.length ? ' (' + causes.map(String).join(', ') + ')' : '';
-    return name + ': ' + what + c;
   }
 
   function onDiff(msg) {
@@ -233,47 +178,9 @@
     renderOverlay();
   }
 
-  function onMessage(event) {
-    if (live.reloading) return;
-    let msg;
-    try { msg = JSON.parse(event.data); } catch (e) { return; }
+  function onMessage(msg) {
     if (msg.event === 'hello' || msg.event === 'snapshot') onRegistry(msg);
     else if (msg.event === 'diff') onDiff(msg);
-  }
-
-  function connect() {
-    const proto = location.protocol === 'https:' ? 'wss://' : 'ws://';
-    let socket;
-    try {
-      socket = new WebSocket(proto + location.host + live.wsPath);
-    } catch (e) {
-      scheduleReconnect();
-      return;
-    }
-    live.socket = socket;
-    socket.onopen = () => {
-      live.delay = 300;
-      console.info(live.lost ? '[rldev] connection to rldev is back' : '[rldev] connected');
-      live.lost = false;
-      live.opened = true;
-    };
-    socket.onmessage = onMessage;
-    socket.onclose = () => {
-      if (live.socket === socket) live.socket = null;
-      // Said once per loss, not for every failed retry.
-      if (live.opened && !live.lost && !live.reloading) {
-        live.lost = true;
-        console.warn('[rldev] connection to rldev lost; trying again (is rldev serve still running?)');
-      }
-      scheduleReconnect();
-    };
-  }
-
-  // Retry quickly while the server restarts; no reload: the next hello says what changed.
-  function scheduleReconnect() {
-    if (live.reloading) return;
-    setTimeout(connect, live.delay);
-    live.delay = Math.min(1000, live.delay + 200);
   }
 
   function start(options) {
@@ -281,14 +188,8 @@
     live.seq = opts.seq || 0;
     live.wsPath = opts.ws || '/ws';
     Object.keys(opts.errors || {}).forEach((name) => { serverErrors[name] = opts.errors[name]; });
-    try {
-      const note = sessionStorage.getItem('rldev-reloaded');
-      if (note) {
-        sessionStorage.removeItem('rldev-reloaded');
-        console.info(note.replace('reloading:', 'reloaded after:'));
-      }
-    } catch (e) { /* storage may be off */ }
+    sayWhyReloaded();
     renderOverlay();
-    if (typeof WebSocket === 'function') connect();
+    if (typeof WebSocket === 'function') connect(live.wsPath, onMessage);
   }
 

@@ -1,8 +1,10 @@
 /*
  * rldev's live client on a wiki's own page (`rldev serve --proxy`). The
  * proxy appends it to the wiki's startup module, after `mw.loader.register`,
- * so the wiki's own `mw.loader` is there; `__RLDEV__` is the proxy's
- * settings: { ws, seq, errors, parts, wiki, skin, lang, load }. Modules in
+ * so the wiki's own `mw.loader` is there. The proxy puts ../client/common.js
+ * (the overlay's box, reloads, the connection) at the top of the function, and
+ * passes its settings as the function's argument:
+ * { ws, seq, errors, parts, wiki, skin, lang, load }. Modules in
  * `wiki` need PHP: the wiki answers them, and this client leaves them alone.
  *
  * What it does with a diff, for each changed module the page has loaded:
@@ -24,6 +26,7 @@
   'use strict';
   const mw = window.mw;
   if (!mw || !mw.loader || typeof WebSocket !== 'function') return;
+__RLDEV_COMMON__
 
   // The version the wiki's loader holds (1.39 has no mw.loader.getVersion).
   function loaderVersion(name) {
@@ -36,7 +39,7 @@
   Object.keys(settings.parts || {}).forEach((name) => {
     held[name] = { version: loaderVersion(name), parts: settings.parts[name] };
   });
-  const live = { socket: null, seq: settings.seq || 0, reloading: false, delay: 300, opened: false, lost: false };
+  live.seq = settings.seq || 0;
 
   // Answers for mw.loader carry the part hashes of what they implement.
   mw.loader.rldev = {
@@ -100,59 +103,13 @@
     return found;
   }
 
-  // ---- Overlay -----------------------------------------------------------------------
+  // ---- Overlay ---------------------------------------------------------------------
 
   function renderOverlay() {
-    if (!document.body) {
-      document.addEventListener('DOMContentLoaded', renderOverlay, { once: true });
-      return;
-    }
-    const broken = Object.keys(errors).filter(onPage);
-    let box = document.getElementById('rldev-overlay');
-    if (!broken.length) {
-      if (box) box.remove();
-      return;
-    }
-    if (!box) {
-      box = document.createElement('div');
-      box.id = 'rldev-overlay';
-      box.setAttribute('role', 'alert');
-      box.style.cssText = 'position:fixed;left:0;right:0;bottom:0;z-index:2147483647;max-height:50vh;' +
-        'overflow:auto;margin:0;padding:12px 16px;background:#2b0b0b;color:#fee;' +
-        'font:13px/1.5 ui-monospace,Menlo,Consolas,monospace;border-top:3px solid #d33;white-space:pre-wrap';
-      document.body.appendChild(box);
-    }
-    box.textContent = '';
-    const title = document.createElement('div');
-    title.style.cssText = 'font-weight:bold;color:#f88;margin-bottom:6px';
-    title.textContent = 'rldev: ' + broken.length + (broken.length === 1 ? ' module' : ' modules') + ' failed to build';
-    box.appendChild(title);
-    broken.forEach((name) => {
-      const row = document.createElement('div');
-      row.className = 'rldev-overlay-module';
-      row.setAttribute('data-module', name);
-      const b = document.createElement('strong');
-      b.textContent = name;
-      row.appendChild(b);
-      row.appendChild(document.createTextNode(': ' + errors[name]));
-      box.appendChild(row);
-    });
+    drawOverlay(Object.keys(errors).filter(onPage).map((n) => [n, errors[n]]));
   }
 
   // ---- Diffs -------------------------------------------------------------------------
-
-  function reloadPage(reasons) {
-    if (live.reloading) return;
-    live.reloading = true;
-    const line = '[rldev] reloading: ' + reasons.join('; ');
-    console.info(line);
-    try { sessionStorage.setItem('rldev-reloaded', line); } catch (e) { /* storage may be off */ }
-    location.reload();
-  }
-
-  function describe(name, what, causes) {
-    return name + ': ' + what + (causes && causes.length ? ' (' + causes.join(', ') + ')' : '');
-  }
 
   /** The parts that differ between what the page shows and the change's output, or null if unknown. */
   function changedParts(name, ch) {
@@ -254,54 +211,10 @@
     renderOverlay();
   }
 
-  // ---- Connection --------------------------------------------------------------------
-
-  function connect() {
-    const proto = location.protocol === 'https:' ? 'wss://' : 'ws://';
-    let socket;
-    try {
-      socket = new WebSocket(proto + location.host + settings.ws);
-    } catch (e) {
-      scheduleReconnect();
-      return;
-    }
-    live.socket = socket;
-    socket.onopen = () => {
-      live.delay = 300;
-      console.info(live.lost ? '[rldev] connection to rldev is back' : '[rldev] connected');
-      live.lost = false;
-      live.opened = true;
-    };
-    socket.onmessage = (event) => {
-      if (live.reloading) return;
-      let msg;
-      try { msg = JSON.parse(event.data); } catch (e) { return; }
-      if (msg.event === 'hello' || msg.event === 'snapshot') onRegistry(msg);
-      else if (msg.event === 'diff') onDiff(msg);
-    };
-    socket.onclose = () => {
-      if (live.socket === socket) live.socket = null;
-      if (live.opened && !live.lost && !live.reloading) {
-        live.lost = true;
-        console.warn('[rldev] connection to rldev lost; trying again (is rldev serve still running?)');
-      }
-      scheduleReconnect();
-    };
-  }
-
-  function scheduleReconnect() {
-    if (live.reloading) return;
-    setTimeout(connect, live.delay);
-    live.delay = Math.min(1000, live.delay + 200);
-  }
-
-  try {
-    const note = sessionStorage.getItem('rldev-reloaded');
-    if (note) {
-      sessionStorage.removeItem('rldev-reloaded');
-      console.info(note.replace('reloading:', 'reloaded after:'));
-    }
-  } catch (e) { /* storage may be off */ }
+  sayWhyReloaded();
   renderOverlay();
-  connect();
+  connect(settings.ws, (msg) => {
+    if (msg.event === 'hello' || msg.event === 'snapshot') onRegistry(msg);
+    else if (msg.event === 'diff') onDiff(msg);
+  });
 }(__RLDEV__));

@@ -13,6 +13,9 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
 use super::{CLIENT_JS, OWN_PREFIX, Proxy, forward};
+
+/// What the live client shares with rldev's standalone client.
+const COMMON_JS: &str = include_str!("../client/common.js");
 use crate::server::AppState;
 use crate::server::live::Snapshot;
 
@@ -101,7 +104,7 @@ pub fn rewrite(
         .filter(|(n, _)| snap.builds(n))
         .filter_map(|(n, e)| e.error.as_ref().map(|m| (n.clone(), json!(m))))
         .collect();
-    let client = CLIENT_JS.replace(
+    let client = CLIENT_JS.replace("__RLDEV_COMMON__", COMMON_JS).replace(
         "__RLDEV__",
         &script_json(&json!({
             "ws": format!("{OWN_PREFIX}/ws"),
