@@ -13,10 +13,9 @@ mod common;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use common::browser::{self, Browser, Tools};
+use common::browser::{self, Browser, Page, Tools};
 use common::serve::Server;
 use futures_util::FutureExt;
-use serde_json::Value;
 
 /// How long a page gets to show what a step expects.
 const WAIT: Duration = Duration::from_secs(10);
@@ -437,47 +436,26 @@ impl Session {
     }
 
     async fn open(&self, path: &str) {
-        let url = self.url(path);
-        if let Err(e) = self.browser.client.goto(&url).await {
-            panic!("{}", self.report(&format!("cannot open {url}: {e}")).await);
-        }
+        self.goto(&self.url(path)).await;
+    }
+}
+
+impl Page for Session {
+    fn browser(&self) -> &Browser {
+        &self.browser
     }
 
-    /// Runs `script` (a function body that returns a value) in the page.
-    async fn js(&self, script: &str) -> Value {
-        match self.browser.js(script).await {
-            Ok(v) => v,
-            Err(e) => panic!("{}", self.report(&e).await),
-        }
+    fn snapshot(&self) -> &str {
+        SNAPSHOT
     }
 
-    /// Polls `script` until it returns a truthy value; fails after [`WAIT`].
-    async fn wait(&self, expected: &str, script: &str) -> Value {
-        match self.browser.wait(WAIT, expected, script).await {
-            Ok(v) => v,
-            Err(e) => panic!("{}", self.report(&e).await),
-        }
-    }
-
-    /// Asserts `script` returns a truthy value now.
-    async fn check(&self, expected: &str, script: &str) {
-        if let Err(e) = self.browser.check(expected, script).await {
-            panic!("{}", self.report(&e).await);
-        }
-    }
-
-    /// A failure message: `what`, the page's state, its console and the server's stderr.
-    async fn report(&self, what: &str) -> String {
-        let page = match self.browser.client.execute(SNAPSHOT, vec![]).await {
-            Ok(Value::String(s)) => s,
-            Ok(v) => v.to_string(),
-            Err(e) => format!("(cannot read the page: {e})"),
-        };
-        let server = self
-            .server
+    fn more(&self) -> String {
+        self.server
             .as_ref()
-            .map_or("(no server running)".to_string(), Server::stderr_tail);
-        let console = self.browser.console_tail();
-        format!("{what}\n--- the page ---\n{page}\n{console}\n{server}")
+            .map_or("(no server running)".to_string(), Server::stderr_tail)
+    }
+
+    fn patience(&self) -> Duration {
+        WAIT
     }
 }

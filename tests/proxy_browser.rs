@@ -19,11 +19,10 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use common::browser::{Browser, CONSOLE_HOOK, Tools};
+use common::browser::{Browser, CONSOLE_HOOK, Page, Tools};
 use common::mw::Wiki;
 use common::serve::Server;
 use futures_util::FutureExt;
-use serde_json::Value;
 
 const WAIT: Duration = Duration::from_secs(15);
 const READY: Duration = Duration::from_secs(120);
@@ -367,44 +366,26 @@ impl Session {
     }
 
     async fn open(&self, path: &str) {
-        let url = format!("{}{path}", self.origin());
-        if let Err(e) = self.browser.client.goto(&url).await {
-            panic!("{}", self.report(&format!("cannot open {url}: {e}")).await);
-        }
+        self.goto(&format!("{}{path}", self.origin())).await;
+    }
+}
+
+impl Page for Session {
+    fn browser(&self) -> &Browser {
+        &self.browser
     }
 
-    async fn js(&self, script: &str) -> Value {
-        match self.browser.js(script).await {
-            Ok(v) => v,
-            Err(e) => panic!("{}", self.report(&e).await),
-        }
+    fn snapshot(&self) -> &str {
+        SNAPSHOT
     }
 
-    async fn wait(&self, expected: &str, script: &str) -> Value {
-        match self.browser.wait(WAIT, expected, script).await {
-            Ok(v) => v,
-            Err(e) => panic!("{}", self.report(&e).await),
-        }
+    fn more(&self) -> String {
+        self.server
+            .as_ref()
+            .map_or_else(String::new, Server::stderr_tail)
     }
 
-    async fn check(&self, expected: &str, script: &str) {
-        if let Err(e) = self.browser.check(expected, script).await {
-            panic!("{}", self.report(&e).await);
-        }
-    }
-
-    async fn report(&self, what: &str) -> String {
-        let page = match self.browser.client.execute(SNAPSHOT, vec![]).await {
-            Ok(Value::String(s)) => s,
-            Ok(v) => v.to_string(),
-            Err(e) => format!("(cannot read the page: {e})"),
-        };
-        format!(
-            "{what}\n--- the page ---\n{page}\n{}\n{}",
-            self.browser.console_tail(),
-            self.server
-                .as_ref()
-                .map_or_else(String::new, Server::stderr_tail)
-        )
+    fn patience(&self) -> Duration {
+        WAIT
     }
 }

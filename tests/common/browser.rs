@@ -260,3 +260,59 @@ fn free_port() -> u16 {
         .unwrap()
         .port()
 }
+
+/// A test's session with a page: what a failure message shows besides what
+/// was expected; every step that fails panics with that message.
+#[allow(async_fn_in_trait)]
+pub trait Page {
+    fn browser(&self) -> &Browser;
+    /// A script returning a string: the page's state for a failure message.
+    fn snapshot(&self) -> &str;
+    /// More for a failure message (the server's stderr).
+    fn more(&self) -> String;
+    /// How long `wait` polls.
+    fn patience(&self) -> Duration;
+
+    /// A failure message: `what`, the page's state, its console and `more`.
+    async fn report(&self, what: &str) -> String {
+        let page = match self.browser().client.execute(self.snapshot(), vec![]).await {
+            Ok(Value::String(s)) => s,
+            Ok(v) => v.to_string(),
+            Err(e) => format!("(cannot read the page: {e})"),
+        };
+        format!(
+            "{what}\n--- the page ---\n{page}\n{}\n{}",
+            self.browser().console_tail(),
+            self.more()
+        )
+    }
+
+    async fn goto(&self, url: &str) {
+        if let Err(e) = self.browser().client.goto(url).await {
+            panic!("{}", self.report(&format!("cannot open {url}: {e}")).await);
+        }
+    }
+
+    /// Runs `script` (a function body that returns a value) in the page.
+    async fn js(&self, script: &str) -> Value {
+        match self.browser().js(script).await {
+            Ok(v) => v,
+            Err(e) => panic!("{}", self.report(&e).await),
+        }
+    }
+
+    /// Polls `script` until it returns a truthy value; fails after `patience`.
+    async fn wait(&self, expected: &str, script: &str) -> Value {
+        match self.browser().wait(self.patience(), expected, script).await {
+            Ok(v) => v,
+            Err(e) => panic!("{}", self.report(&e).await),
+        }
+    }
+
+    /// Asserts `script` returns a truthy value now.
+    async fn check(&self, expected: &str, script: &str) {
+        if let Err(e) = self.browser().check(expected, script).await {
+            panic!("{}", self.report(&e).await);
+        }
+    }
+}
