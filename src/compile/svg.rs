@@ -5,8 +5,6 @@
 //! `encodeStringAsDataURI`. Checked against PHP on every SVG of MediaWiki
 //! 1.39 and its bundled extensions and skins (`tests/image_module.rs`).
 
-use std::fmt::Write as _;
-
 use super::xml::Document;
 
 const SVG_NS: &str = "http://www.w3.org/2000/svg";
@@ -40,42 +38,14 @@ pub fn variantize(svg: &[u8], color: &str) -> Result<Vec<u8>, String> {
 /// else base64 (of the contents without the declarations).
 pub fn data_uri(contents: &[u8], mime: &str) -> String {
     let contents = strip_xml_declarations(contents);
-    let is_text = !contents.is_empty()
-        && contents
-            .iter()
-            .all(|&b| matches!(b, b'\t' | b'\n' | b'\r' | 0x20..=0x7e));
-    if !is_text {
-        use base64::Engine;
-        let b64 = base64::engine::general_purpose::STANDARD.encode(&contents);
-        return format!("data:{mime};base64,{b64}");
-    }
-    let mut encoded = String::with_capacity(contents.len() * 2);
-    for &b in &contents {
-        match b {
-            b'A'..=b'Z'
-            | b'a'..=b'z'
-            | b'0'..=b'9'
-            | b'-'
-            | b'_'
-            | b'.'
-            | b'~'
-            | b'/'
-            | b':'
-            | b'=' => encoded.push(b as char),
-            b' ' | b'\t' | b'\n' | b'\r' => {
-                if !encoded.is_empty() && !encoded.ends_with(' ') {
-                    encoded.push(' ');
-                }
-            }
-            _ => {
-                let _ = write!(encoded, "%{b:02X}");
-            }
+    match super::remap::readable(&contents) {
+        Some(encoded) => format!("data:{mime},{encoded}"),
+        None => {
+            use base64::Engine;
+            let b64 = base64::engine::general_purpose::STANDARD.encode(&contents);
+            format!("data:{mime};base64,{b64}")
         }
     }
-    if encoded.ends_with(' ') {
-        encoded.pop();
-    }
-    format!("data:{mime},{encoded}")
 }
 
 /// PHP's `preg_replace('/<\?xml.*?\?>/', '', $s)`: `.` is any byte but `\n`.

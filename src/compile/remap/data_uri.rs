@@ -54,14 +54,28 @@ pub(super) fn image_mime_type(path: &str, data: &[u8]) -> Option<&'static str> {
 /// Anything else is base64 of the file exactly as stored (declaration included: it may name the
 /// encoding that non-ASCII content needs).
 pub(super) fn data_uri(mime: &str, data: &[u8]) -> String {
-    let text = strip_xml_declaration(data);
+    match readable(strip_xml_declaration(data)) {
+        Some(encoded) => format!("data:{mime},{encoded}"),
+        None => {
+            let b64 = base64::engine::general_purpose::STANDARD.encode(data);
+            format!("data:{mime};base64,{b64}")
+        }
+    }
+}
+
+/// The readable URL encoding of a data URI's text, as CSSMin writes it, or
+/// `None` when `text` is not text (empty, or not only tab, CR, LF and
+/// printable ASCII): every byte percent-encoded as PHP's `rawurlencode`
+/// (upper-case hex) but letters, digits, `-_.~`, and `/`, `:`, `=` and
+/// space kept; tab, CR and LF as spaces; runs of spaces made one and the
+/// ends trimmed.
+pub fn readable(text: &[u8]) -> Option<String> {
     let is_text = !text.is_empty()
         && text
             .iter()
             .all(|&b| matches!(b, b'\t' | b'\n' | b'\r' | 0x20..=0x7e));
     if !is_text {
-        let b64 = base64::engine::general_purpose::STANDARD.encode(data);
-        return format!("data:{mime};base64,{b64}");
+        return None;
     }
     let mut encoded = String::with_capacity(text.len() * 2);
     for &b in text {
@@ -87,7 +101,7 @@ pub(super) fn data_uri(mime: &str, data: &[u8]) -> String {
     if encoded.ends_with(' ') {
         encoded.pop();
     }
-    format!("data:{mime},{encoded}")
+    Some(encoded)
 }
 
 /// `data` without an XML declaration (`<?xml` + whitespace … `?>`) at its start (leading

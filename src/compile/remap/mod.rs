@@ -11,8 +11,8 @@ use crate::paths;
 
 mod data_uri;
 
-pub use data_uri::short_md5;
 use data_uri::{data_uri, image_mime_type};
+pub use data_uri::{readable, short_md5};
 
 /// Files this size or larger are never embedded (a data URI must be smaller).
 pub const EMBED_SIZE_LIMIT: usize = 32_768;
