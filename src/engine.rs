@@ -85,6 +85,12 @@ pub struct Engine {
     generation: u64,
     /// Modules whose last build failed in the compiler, not in their files.
     broken: BTreeSet<String>,
+    /// How many modules have a build outstanding (`Known::wanted`).
+    outstanding: usize,
+    /// A new entry was added at the end of the registry: it is put in
+    /// registration order once no build is outstanding (one sort after a
+    /// full build, not one per module).
+    unsorted: bool,
 }
 
 impl Engine {
@@ -105,7 +111,7 @@ impl Engine {
 
     /// True when no build is outstanding: the registry is then final for the current content.
     pub fn settled(&self) -> bool {
-        self.known.values().all(|k| k.wanted.is_none())
+        self.outstanding == 0
     }
 
     /// Whether some module depends on `path`.
@@ -201,6 +207,7 @@ impl Engine {
         out.accepted = true;
         let known = self.known.get_mut(module).expect("checked above");
         known.wanted = None;
+        self.outstanding -= 1;
         known.via = via;
         let old_reads = std::mem::replace(&mut known.reads, new_reads.clone());
         for p in old_reads.difference(&new_reads) {
@@ -270,13 +277,17 @@ impl Engine {
                 }
             }
         }
-        // An existing entry keeps its place; only a new one needs sorting in.
+        // An existing entry keeps its place; a new one is sorted in once no
+        // build is outstanding.
         if self
             .registry
             .modules
             .insert(module.to_string(), entry)
             .is_none()
         {
+            self.unsorted = true;
+        }
+        if self.unsorted && self.settled() {
             self.sort_registry();
         }
         out
@@ -297,6 +308,9 @@ impl Engine {
         for name in removed {
             self.broken.remove(&name);
             if let Some(k) = self.known.remove(&name) {
+                if k.wanted.is_some() {
+                    self.outstanding -= 1;
+                }
                 for p in k.reads {
                     if let Some(u) = self.users.get_mut(&p) {
                         u.remove(&name);
@@ -333,7 +347,11 @@ impl Engine {
     /// Asks for a new build of `module`; earlier requests are superseded.
     fn want(&mut self, module: &str) -> BuildRequest {
         self.generation += 1;
-        self.known.entry(module.to_string()).or_default().wanted = Some(self.generation);
+        let known = self.known.entry(module.to_string()).or_default();
+        if known.wanted.is_none() {
+            self.outstanding += 1;
+        }
+        known.wanted = Some(self.generation);
         BuildRequest {
             module: module.to_string(),
             generation: self.generation,
@@ -372,6 +390,7 @@ impl Engine {
 
     /// Keeps the registry in registration order.
     fn sort_registry(&mut self) {
+        self.unsorted = false;
         let defs = &self.defs;
         self.registry
             .modules

@@ -424,6 +424,8 @@ fn resolve_modules(
     }
 
     let mut modules: Vec<ModuleDef> = Vec::new();
+    // name -> its place in `modules` (a name registered again keeps its place).
+    let mut at: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
     for m in manifests {
         for (name, info) in &m.modules {
             let injected = skin
@@ -459,9 +461,12 @@ fn resolve_modules(
                 skin_features,
             };
             let def = resolve::resolve(m, name, info, &settings);
-            match modules.iter_mut().find(|d| d.name == def.name) {
-                Some(existing) => *existing = def,
-                None => modules.push(def),
+            match at.get(&def.name) {
+                Some(&i) => modules[i] = def,
+                None => {
+                    at.insert(def.name.clone(), modules.len());
+                    modules.push(def);
+                }
             }
         }
     }
