@@ -612,3 +612,43 @@ fn messages_follow_the_language_fallback_chain() {
     let files = module_json(&out)["files"].to_string();
     assert!(!files.contains("de.json"), "{files}");
 }
+
+/// An image's `lang` entries follow the language's strict fallback chain,
+/// as `Image::getPath` does: `de-at` takes the `de` image.
+#[test]
+fn image_lang_entries_follow_the_fallback_chain() {
+    let dir = core_and_extension();
+    let root = dir.path();
+    common::write(
+        root,
+        "core/languages/messages/MessagesDe_at.php",
+        "<?php\n$fallback = 'de';\n",
+    );
+    common::write(
+        root,
+        "ext/extension.json",
+        r#"{"name": "C", "ResourceModules": {"ext.icons": {
+            "class": "MediaWiki\\ResourceLoader\\ImageModule",
+            "selector": ".icon-{name}",
+            "images": {"bold": {"file": {"default": "b.svg", "lang": {"de": "f.svg"}}}}}}}"#,
+    );
+    common::write(
+        root,
+        "ext/b.svg",
+        "<svg xmlns=\"http://www.w3.org/2000/svg\"/>\n",
+    );
+    common::write(
+        root,
+        "ext/f.svg",
+        "<svg xmlns=\"http://www.w3.org/2000/svg\"><g/></svg>\n",
+    );
+    common::write(
+        root,
+        "ext/rldev.toml",
+        "manifests = [\"extension.json\"]\nlanguage = \"de-at\"\ncore = \"../core\"\n",
+    );
+    let out = rldev(&root.join("ext"), &["hashes", "--json"]);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let files = v["modules"]["ext.icons"]["files"].to_string();
+    assert!(files.contains("f.svg") && !files.contains("b.svg"), "{v}");
+}

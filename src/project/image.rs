@@ -41,6 +41,10 @@ pub struct ImageModule {
     /// The language the CSS is for (an image's `lang` entries; the `lang`
     /// of its URLs).
     pub language: String,
+    /// Its fallbacks as the language file lists them (MediaWiki's strict
+    /// chain, `en` not added): an image's `lang` entries are tried in this
+    /// order after the language's own.
+    pub language_fallbacks: Vec<String>,
     /// The direction is right to left (an image's `rtl` entry).
     pub rtl: bool,
     /// OOUI: skin -> theme, `default` first (`SkinOOUIThemes` of the
@@ -68,6 +72,8 @@ const CLASSES: &[(&str, ImageClass)] = &[
 pub struct Context<'a> {
     pub skin: Option<&'a str>,
     pub language: &'a str,
+    /// The language's strict fallback chain (see `ImageModule`).
+    pub language_fallbacks: &'a [String],
     pub rtl: bool,
     /// MediaWiki core's folder, when known (project-relative).
     pub core: Option<&'a str>,
@@ -116,6 +122,7 @@ pub fn module_kind(
         options: info.clone(),
         skin: cx.skin.map(str::to_string),
         language: cx.language.to_string(),
+        language_fallbacks: cx.language_fallbacks.to_vec(),
         rtl: cx.rtl,
         themes: if class == ImageClass::Image {
             Vec::new()
@@ -140,6 +147,7 @@ mod tests {
         let cx = Context {
             skin: Some("vector"),
             language: "en",
+            language_fallbacks: &[],
             rtl: false,
             core,
             skin_themes: &themes,

@@ -314,17 +314,25 @@ pub fn is_rtl(language: &str) -> bool {
     RTL_LANGUAGES.contains(&language.to_ascii_lowercase().as_str())
 }
 
-/// The languages whose messages stand in for `language`'s, in order, as
-/// MediaWiki's `fallbackSequence`: the language, then the `$fallback` list
-/// of core's `languages/messages/Messages<Code>.php` (read as a definition
-/// file), then `en`. Without core: the language, then `en`.
+/// A language's fallbacks, as MediaWiki has them.
+struct Fallbacks {
+    /// Where messages are looked up, in order (`fallbackSequence`): the
+    /// language, the `$fallback` list of core's
+    /// `languages/messages/Messages<Code>.php` (read as a definition file),
+    /// then `en`. Without core: the language, then `en`.
+    messages: Vec<String>,
+    /// The list alone (LanguageFallback::STRICT: neither the language nor an
+    /// `en` that was not listed), for an image's `lang` entries.
+    strict: Vec<String>,
+}
+
 fn fallback_chain(
     language: &str,
     core: Option<&str>,
     source: &dyn Source,
     definition_files: &mut Vec<String>,
-) -> Vec<String> {
-    let mut chain = vec![language.to_string()];
+) -> Fallbacks {
+    let mut strict: Vec<String> = Vec::new();
     if let Some(core) = core
         && language != "en"
     {
@@ -345,29 +353,32 @@ fn fallback_chain(
             });
             for code in listed.iter().flat_map(|l| l.split(',')) {
                 let code = code.trim().to_string();
-                if !code.is_empty() && !chain.contains(&code) {
-                    chain.push(code);
+                if !code.is_empty() && code != language && !strict.contains(&code) {
+                    strict.push(code);
                 }
             }
         }
     }
-    if !chain.iter().any(|c| c == "en") {
-        chain.push("en".into());
+    let mut messages = vec![language.to_string()];
+    messages.extend(strict.iter().cloned());
+    if !messages.iter().any(|c| c == "en") {
+        messages.push("en".into());
     }
-    chain
+    Fallbacks { messages, strict }
 }
 
 fn resolve_modules(
     config: &Config,
     manifests: &[Manifest],
     language: &str,
-    fallbacks: &[String],
+    fallbacks: &Fallbacks,
     rtl: bool,
     core: Option<&str>,
     skin_features: &skin::FeatureTable,
 ) -> Vec<ModuleDef> {
     let skin = config.skin.as_deref();
-    let languages = fallbacks;
+    let languages = &fallbacks.messages;
+    let strict = &fallbacks.strict;
     let core_messages: Vec<String> = core
         .into_iter()
         .flat_map(|c| CORE_MESSAGES_DIRS.iter().map(move |d| paths::join(c, d)))
@@ -457,6 +468,7 @@ fn resolve_modules(
                 core,
                 rtl,
                 language,
+                language_fallbacks: strict,
                 skin_themes: &skin_themes,
                 skin_features,
             };

@@ -28,6 +28,8 @@ pub struct Settings<'a> {
     /// The language is written right to left: styles are flipped.
     pub rtl: bool,
     pub language: &'a str,
+    /// The language's strict fallback chain (as its language file lists it).
+    pub language_fallbacks: &'a [String],
     /// `SkinOOUIThemes` of every manifest (skin -> OOUI theme).
     pub skin_themes: &'a indexmap::IndexMap<String, String>,
     /// Core's SkinModule features (or MediaWiki 1.39's).
@@ -77,6 +79,7 @@ pub fn resolve(manifest: &Manifest, name: &str, info: &Value, s: &Settings) -> M
     let image = super::image::Context {
         skin: s.skin,
         language: s.language,
+        language_fallbacks: s.language_fallbacks,
         rtl: s.rtl,
         core: s.core,
         skin_themes: s.skin_themes,

@@ -13,9 +13,8 @@
 //! written: the `version=` in the URLs is the module's version (combined, as
 //! ResourceLoader's `makeVersionQuery`). Each image and variant is also kept
 //! in the output for the server's `/load?image=`.
-//!
-//! Not done yet: an image's `lang` entries are matched on the language
-//! exactly (MediaWiki also tries the language's fallback chain).
+//! An image's `lang` entries are matched on the language, then on its strict
+//! fallback chain, as `Image::getPath` does.
 
 use std::fmt::Write as _;
 use std::sync::Arc;
@@ -251,7 +250,9 @@ fn image(
     }
     let set = |v: Option<&Value>| v.filter(|v| !v.is_null()).map(php_string);
     let file = match &descriptor {
-        Value::Object(d) => set(d.get("lang").and_then(|l| l.get(&m.language)))
+        Value::Object(d) => std::iter::once(&m.language)
+            .chain(&m.language_fallbacks)
+            .find_map(|lang| set(d.get("lang").and_then(|l| l.get(lang))))
             .or_else(|| set(d.get(if m.rtl { "rtl" } else { "ltr" })))
             .or_else(|| set(d.get("default")))
             .ok_or_else(|| format!("image '{name}': No matching path found"))?,

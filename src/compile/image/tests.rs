@@ -88,6 +88,7 @@ fn an_image_has_its_own_variants_and_the_global_ones_in_the_modules_order() {
         options: Map::new(),
         skin: Some("vector".into()),
         language: "en".into(),
+        language_fallbacks: Vec::new(),
         rtl: false,
         themes: Vec::new(),
     };
@@ -127,6 +128,7 @@ fn an_images_file_by_language_direction_or_default() {
         options: Map::new(),
         skin: None,
         language: language.into(),
+        language_fallbacks: Vec::new(),
         rtl,
         themes: Vec::new(),
     };
