@@ -24,33 +24,33 @@ impl DiskSource {
 
 impl Source for DiskSource {
     fn read(&self, path: &str) -> Option<Vec<u8>> {
-        let abs = paths::absolute(&self.root, path);
-        // A folder is not a file: reading one must look like absence.
-        if !abs.is_file() {
-            return None;
-        }
-        std::fs::read(abs).ok()
+        self.read_explained(path).ok()
     }
 
     fn relative(&self, abs: &Path) -> Option<String> {
         Some(paths::relative_to(&self.root, abs))
     }
 
-    fn explain(&self, path: &str) -> Option<String> {
+    /// One `metadata` for both answers: a regular file is read; anything
+    /// else is absent (a missing path) or says what it is, and is never
+    /// opened (a FIFO would block the read).
+    fn read_explained(&self, path: &str) -> Result<Vec<u8>, Option<String>> {
         use std::os::unix::fs::FileTypeExt;
         let abs = paths::absolute(&self.root, path);
         let meta = match std::fs::metadata(&abs) {
             Ok(meta) => meta,
             // ELOOP: too many levels of symbolic links.
-            Err(e) if e.raw_os_error() == Some(40) => return Some("a symlink loop".into()),
+            Err(e) if e.raw_os_error() == Some(40) => return Err(Some("a symlink loop".into())),
             Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied => {
-                return Some("permission denied (a folder on its path)".into());
+                return Err(Some("permission denied (a folder on its path)".into()));
             }
-            Err(_) => return None,
+            Err(_) => return Err(None),
         };
         let kind = meta.file_type();
         if kind.is_dir() {
-            return Some("a folder, not a file".into());
+            // A folder is not a file: reading one looks like absence (an
+            // import path tries `x` before `x.less`, and `x` may be a folder).
+            return Err(None);
         }
         if !kind.is_file() {
             let what = if kind.is_fifo() {
@@ -60,15 +60,13 @@ impl Source for DiskSource {
             } else {
                 "a device"
             };
-            return Some(format!("not a regular file ({what})"));
+            return Err(Some(format!("not a regular file ({what})")));
         }
-        match std::fs::File::open(&abs) {
-            Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied => {
-                Some("permission denied".into())
-            }
-            Err(e) => Some(e.to_string()),
-            Ok(_) => None,
-        }
+        std::fs::read(&abs).map_err(|e| match e.kind() {
+            std::io::ErrorKind::PermissionDenied => Some("permission denied".into()),
+            std::io::ErrorKind::NotFound => None, // gone since
+            _ => Some(e.to_string()),
+        })
     }
 
     fn real_path(&self, path: &str) -> Option<String> {

@@ -35,11 +35,13 @@ pub trait Source: Send + Sync {
         None
     }
 
-    /// Why `path`, which `read` found absent, cannot be read when it is not
-    /// simply missing ("permission denied", "not a regular file: a FIFO",
-    /// "a symlink loop"); `None` when it does not exist.
-    fn explain(&self, _path: &str) -> Option<String> {
-        None
+    /// `read`, and when there are no bytes, why: `Err(None)` when `path`
+    /// does not exist, `Err(Some(reason))` when it is there but unreadable
+    /// ("permission denied", "not a regular file (a FIFO)", "a symlink
+    /// loop"). A source that can tell overrides it, with one look at the
+    /// path for both answers.
+    fn read_explained(&self, path: &str) -> Result<Vec<u8>, Option<String>> {
+        self.read(path).ok_or(None)
     }
 }
 
@@ -53,7 +55,7 @@ pub enum Entry {
         bytes: Arc<[u8]>,
     },
     Absent,
-    /// There, but not readable (`Source::explain` says why). Its hash is
+    /// There, but not readable (`Source::read_explained` says why). Its hash is
     /// that of the reason, so a version moves, and the module is built
     /// again, when the reason changes (fixed permissions, a FIFO replaced):
     /// the error a build gives is always the current one.
@@ -237,12 +239,10 @@ impl FileStore {
         } else {
             None
         };
-        let entry = match self.source.read(path) {
-            Some(bytes) => Entry::from_bytes(Some(bytes)),
-            None => self
-                .source
-                .explain(path)
-                .map_or(Entry::Absent, Entry::unreadable),
+        let entry = match self.source.read_explained(path) {
+            Ok(bytes) => Entry::from_bytes(Some(bytes)),
+            Err(None) => Entry::Absent,
+            Err(Some(reason)) => Entry::unreadable(reason),
         };
         Slot { entry, real }
     }
