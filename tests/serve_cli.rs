@@ -20,11 +20,16 @@ const WAIT: Duration = Duration::from_secs(60);
 
 /// A GET over a plain socket: (status, lower-cased headers, body).
 fn get(port: u16, path: &str) -> (u16, String, String) {
+    get_as(port, "127.0.0.1", path)
+}
+
+/// A GET naming `host` in its `Host` header.
+fn get_as(port: u16, host: &str, path: &str) -> (u16, String, String) {
     let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
     s.set_read_timeout(Some(WAIT)).unwrap();
     write!(
         s,
-        "GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n\r\n"
+        "GET {path} HTTP/1.1\r\nHost: {host}:{port}\r\nConnection: close\r\n\r\n"
     )
     .unwrap();
     let mut raw = String::new();
@@ -43,6 +48,18 @@ fn version(port: u16, module: &str) -> String {
         .as_str()
         .unwrap()
         .to_string()
+}
+
+/// A project of one module, `ext.a` (a script).
+fn one_module() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    common::write(
+        dir.path(),
+        "extension.json",
+        r#"{"ResourceModules": {"ext.a": {"scripts": ["a.js"]}}}"#,
+    );
+    common::write(dir.path(), "a.js", "var a;\n");
+    dir
 }
 
 fn cache_dir() -> tempfile::TempDir {
@@ -375,14 +392,8 @@ fn a_busy_port_moves_on_unless_given_with_port() {
 /// of those names is served while a foreign name is still refused.
 #[test]
 fn bound_to_every_address_serves_own_addresses_and_allowed_names() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = one_module();
     let root = dir.path();
-    common::write(
-        root,
-        "extension.json",
-        r#"{"ResourceModules": {"ext.a": {"scripts": ["a.js"]}}}"#,
-    );
-    common::write(root, "a.js", "var a;\n");
     let cache = cache_dir();
     let mut server = Server::start(
         root,
@@ -413,34 +424,17 @@ fn bound_to_every_address_serves_own_addresses_and_allowed_names() {
         server.ready
     );
     let _ = server.drain();
-    let with_host = |host: &str| {
-        let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
-        write!(
-            s,
-            "GET /registry.json HTTP/1.1\r\nHost: {host}:{port}\r\nConnection: close\r\n\r\n"
-        )
-        .unwrap();
-        let mut raw = String::new();
-        s.read_to_string(&mut raw).unwrap();
-        raw.split(' ').nth(1).unwrap().to_string()
-    };
-    assert_eq!(with_host("devbox.lan"), "200");
-    assert_eq!(with_host("localhost"), "200");
-    assert_eq!(with_host("evil.example"), "403");
+    assert_eq!(get_as(port, "devbox.lan", "/registry.json").0, 200);
+    assert_eq!(get_as(port, "localhost", "/registry.json").0, 200);
+    assert_eq!(get_as(port, "evil.example", "/registry.json").0, 403);
 }
 
 /// A client that never finishes its request head is dropped (within the
 /// server's head timeout, 10 s), while other requests are served meanwhile.
 #[test]
 fn a_half_sent_request_is_dropped() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = one_module();
     let root = dir.path();
-    common::write(
-        root,
-        "extension.json",
-        r#"{"ResourceModules": {"ext.a": {"scripts": ["a.js"]}}}"#,
-    );
-    common::write(root, "a.js", "var a;\n");
     let cache = cache_dir();
     let server = Server::start(root, &["extension.json"], 0, cache.path(), WAIT);
     let port = server.port;
