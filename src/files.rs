@@ -13,6 +13,7 @@
 //! a path reached through a symlink re-reads that path too.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 
 use sha1::{Digest, Sha1};
@@ -125,6 +126,10 @@ pub struct FileStore {
     source: Box<dyn Source>,
     track_real_paths: bool,
     entries: RwLock<Entries>,
+    /// Moves when a refresh begins, before it looks at which paths are
+    /// stored: a first read made outside the lock is kept only if no refresh
+    /// began while it was being made.
+    refreshes: AtomicU64,
 }
 
 impl std::fmt::Debug for FileStore {
@@ -140,6 +145,7 @@ impl FileStore {
             source,
             track_real_paths: false,
             entries: RwLock::default(),
+            refreshes: AtomicU64::new(0),
         }
     }
 
@@ -164,14 +170,23 @@ impl FileStore {
         if let Some(slot) = self.entries.read().expect("store lock").by_path.get(path) {
             return slot.entry.clone();
         }
-        // The read happens under the write lock: a refresh that runs after an
-        // event either sees this entry or runs after it is in place, so a
-        // read from before the event can never be left behind unnoticed.
+        // The first read happens outside the lock, so builds on other threads
+        // are not held up by the disk. It is kept only if no refresh began
+        // since before it started: a refresh after an event either sees
+        // this entry in place, or began before it is put in place, and then
+        // the path is read again under the lock. Either way a read from
+        // before an event is never left behind unnoticed.
+        let before = self.refreshes.load(Ordering::SeqCst);
+        let slot = self.read_slot(path);
         let mut entries = self.entries.write().expect("store lock");
         if let Some(slot) = entries.by_path.get(path) {
             return slot.entry.clone();
         }
-        let slot = self.read_slot(path);
+        let slot = if self.refreshes.load(Ordering::SeqCst) == before {
+            slot
+        } else {
+            self.read_slot(path)
+        };
         let entry = slot.entry.clone();
         entries.insert(path.to_string(), slot);
         entry
@@ -182,6 +197,7 @@ impl FileStore {
     /// whose real location is at or below one of them. Returns each re-read
     /// path with its hash now.
     pub fn refresh_under(&self, events: &[String]) -> Vec<Change> {
+        self.refreshes.fetch_add(1, Ordering::SeqCst);
         let keys: BTreeSet<String> = {
             let entries = self.entries.read().expect("store lock");
             let mut keys = BTreeSet::new();
@@ -201,6 +217,7 @@ impl FileStore {
 
     /// Re-reads every stored path (events were lost, or the root came back).
     pub fn refresh_all(&self) -> Vec<Change> {
+        self.refreshes.fetch_add(1, Ordering::SeqCst);
         let keys: Vec<String> = self
             .entries
             .read()
@@ -321,6 +338,7 @@ impl Source for MemorySource {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::sync::Mutex;
 
     fn store(src: &MemorySource) -> FileStore {
         FileStore::tracking(Box::new(src.clone()))
@@ -394,5 +412,51 @@ mod tests {
         assert_eq!(changes.len(), 1);
         assert_eq!(changes[0].0, "link/x.less");
         assert_ne!(s.get("link/x.less"), first);
+    }
+
+    /// A source whose first read of a path waits until the test lets it
+    /// finish, with the bytes the path had when the read began.
+    struct Slow {
+        inner: MemorySource,
+        started: std::sync::mpsc::Sender<()>,
+        finish: Mutex<std::sync::mpsc::Receiver<()>>,
+    }
+
+    impl Source for Slow {
+        fn read(&self, path: &str) -> Option<Vec<u8>> {
+            let bytes = self.inner.read(path);
+            self.started.send(()).ok();
+            self.finish.lock().unwrap().recv().ok();
+            bytes
+        }
+    }
+
+    #[test]
+    fn a_first_read_that_straddles_a_refresh_is_read_again() {
+        use std::sync::mpsc::channel;
+        let src = MemorySource::default();
+        src.insert("vars.less", "old");
+        let (started, on_start) = channel();
+        let (finish, on_finish) = channel();
+        let s = Arc::new(FileStore::tracking(Box::new(Slow {
+            inner: src.clone(),
+            started,
+            finish: Mutex::new(on_finish),
+        })));
+        let reader = {
+            let s = s.clone();
+            std::thread::spawn(move || s.get("vars.less"))
+        };
+        on_start.recv().unwrap();
+        // The file changes while the first read is under way; its event is
+        // handled before that read is in the store, so the refresh has no
+        // entry to re-read.
+        src.insert("vars.less", "new");
+        assert!(s.refresh_under(&["vars.less".to_string()]).is_empty());
+        finish.send(()).unwrap(); // the first read gives "old"
+        finish.send(()).unwrap(); // the read again, under the lock
+        let entry = reader.join().unwrap();
+        assert_eq!(entry.bytes().map(|b| b.to_vec()), Some(b"new".to_vec()));
+        assert_eq!(s.get("vars.less"), entry);
     }
 }
