@@ -51,17 +51,24 @@ fn registry_of(
     let mut compilers = less_compilers(&located.root, count_less(project), cache_dir);
     // The engine from scratch: every module built once, against one content store.
     let (mut engine, requests) = Engine::new(project.modules.clone());
-    let defs: Vec<&ModuleDef> = requests
-        .iter()
-        .filter_map(|r| engine.definition(&r.module))
-        .collect();
-    let built = build_all(&defs, &store, &mut compilers);
-    // A compiler that fails beyond its retries is no module's result.
-    if let Some(why) = built.iter().find_map(|b| b.transient.as_ref()) {
-        return Err(Fatal(format!("the Less compiler keeps failing: {why}")));
-    }
-    for (request, b) in requests.iter().zip(&built) {
+    let (requests, defs): (Vec<_>, Vec<ModuleDef>) = requests
+        .into_iter()
+        .filter_map(|r| engine.definition(&r.module).cloned().map(|d| (r, d)))
+        .unzip();
+    let defs: Vec<&ModuleDef> = defs.iter().collect();
+    // Each result is taken as it comes, while the other modules build.
+    let mut failure = None;
+    build_all(&defs, &store, &mut compilers, |i, b| {
+        // A compiler that fails beyond its retries is no module's result.
+        if let Some(why) = &b.transient {
+            failure.get_or_insert_with(|| why.clone());
+            return;
+        }
+        let request = &requests[i];
         engine.built(&request.module, request.generation, BuildFacts::from(b));
+    });
+    if let Some(why) = failure {
+        return Err(Fatal(format!("the Less compiler keeps failing: {why}")));
     }
     debug_assert!(engine.settled());
     Ok(engine.registry().clone())

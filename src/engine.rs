@@ -44,6 +44,18 @@ impl From<&Built> for BuildFacts {
     }
 }
 
+impl From<Built> for BuildFacts {
+    fn from(b: Built) -> BuildFacts {
+        BuildFacts {
+            reads: b.reads,
+            via: b.via,
+            error: b.error,
+            warnings: b.warnings,
+            transient: b.transient,
+        }
+    }
+}
+
 /// A build the engine asks for; its result must come back with the same generation.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BuildRequest {

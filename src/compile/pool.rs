@@ -11,34 +11,37 @@ use crate::files::FileStore;
 use crate::less::LessCompiler;
 use crate::project::ModuleDef;
 
-/// Builds every module, each thread with its own compiler; results in `defs` order.
+/// Builds every module, each thread with its own compiler, and hands each
+/// result (with its index in `defs`) to `each` on the calling thread as it comes.
 pub fn build_all(
     defs: &[&ModuleDef],
     store: &FileStore,
     compilers: &mut [Box<dyn LessCompiler>],
-) -> Vec<Built> {
+    mut each: impl FnMut(usize, Built),
+) {
     let next = AtomicUsize::new(0);
-    let results: Mutex<Vec<Option<Built>>> = Mutex::new(vec![None; defs.len()]);
+    let (done, results) = std::sync::mpsc::channel::<(usize, Built)>();
     std::thread::scope(|scope| {
         for compiler in compilers.iter_mut() {
-            let (next, results) = (&next, &results);
+            let (next, done) = (&next, done.clone());
             scope.spawn(move || {
                 loop {
                     let i = next.fetch_add(1, Ordering::Relaxed);
                     let Some(def) = defs.get(i) else { break };
                     let built = build_retrying(def, store, compiler.as_mut(), || false)
                         .expect("never superseded");
-                    results.lock().expect("results lock")[i] = Some(built);
+                    if done.send((i, built)).is_err() {
+                        break;
+                    }
                 }
             });
         }
+        drop(done);
+        // This thread takes each result as it comes, while the builds go on.
+        for (i, built) in results {
+            each(i, built);
+        }
     });
-    results
-        .into_inner()
-        .expect("results lock")
-        .into_iter()
-        .map(|b| b.expect("every module was built"))
-        .collect()
 }
 
 /// Pauses before each new attempt of a build whose compiler failed (its
