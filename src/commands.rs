@@ -1,5 +1,6 @@
 //! What each command does, on top of the library; `main` maps the result to an exit code.
 
+use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
 
 use crate::compile::pool::build_all;
@@ -60,12 +61,14 @@ fn registry_of(
     let mut failure = None;
     build_all(&defs, &store, &mut compilers, |i, b| {
         // A compiler that fails beyond its retries is no module's result.
+        // (There is no use building the rest: stop at once.)
         if let Some(why) = &b.transient {
-            failure.get_or_insert_with(|| why.clone());
-            return;
+            failure = Some(why.clone());
+            return ControlFlow::Break(());
         }
         let request = &requests[i];
         engine.built(&request.module, request.generation, BuildFacts::from(b));
+        ControlFlow::Continue(())
     });
     if let Some(why) = failure {
         return Err(Fatal(format!("the Less compiler keeps failing: {why}")));

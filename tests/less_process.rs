@@ -81,3 +81,47 @@ fn without_node_less_modules_are_errors_and_the_rest_build() {
         "{err}"
     );
 }
+
+#[test]
+fn hashes_stops_at_a_compiler_that_keeps_failing() {
+    // A `node` that dies at once, and notes each start: `hashes` gives up
+    // after the first module's retries instead of retrying every module.
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    let modules: Vec<String> = (0..40)
+        .map(|i| format!(r#""m{i}": {{"styles": ["m{i}.less"]}}"#))
+        .collect();
+    common::write(
+        root,
+        "extension.json",
+        &format!(r#"{{"ResourceModules": {{{}}}}}"#, modules.join(",")),
+    );
+    for i in 0..40 {
+        common::write(root, &format!("m{i}.less"), ".m { color: red; }\n");
+    }
+    let starts = root.join("starts.log");
+    let node = root.join("node");
+    common::write(
+        root,
+        "node",
+        &format!("#!/bin/sh\necho start >> '{}'\nexit 3\n", starts.display()),
+    );
+    std::fs::set_permissions(&node, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_rldev"))
+        .args(["hashes", "--json", "extension.json"])
+        .current_dir(root)
+        .env("RLDEV_NODE", &node)
+        .env("RLDEV_COMPILE_CACHE", "0")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("the Less compiler keeps failing"),
+        "{stderr}"
+    );
+    let started = std::fs::read_to_string(&starts).unwrap().lines().count();
+    // The first module's tries on each compiler (3 here); with every module
+    // tried, 22 (a start that failed is not repeated for a while).
+    assert!(started <= 10, "{started} starts");
+}

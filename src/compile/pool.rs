@@ -1,5 +1,6 @@
 //! Builds many modules on as many threads as there are Less compilers.
 
+use std::ops::ControlFlow;
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::Duration;
 
@@ -12,12 +13,13 @@ use crate::less::LessCompiler;
 use crate::project::ModuleDef;
 
 /// Builds every module, each thread with its own compiler, and hands each
-/// result (with its index in `defs`) to `each` on the calling thread as it comes.
+/// result (with its index in `defs`) to `each` on the calling thread as it
+/// comes. When `each` breaks, no further build starts.
 pub fn build_all(
     defs: &[&ModuleDef],
     store: &FileStore,
     compilers: &mut [Box<dyn LessCompiler>],
-    mut each: impl FnMut(usize, Built),
+    mut each: impl FnMut(usize, Built) -> ControlFlow<()>,
 ) {
     let next = AtomicUsize::new(0);
     let (done, results) = std::sync::mpsc::channel::<(usize, Built)>();
@@ -39,7 +41,10 @@ pub fn build_all(
         drop(done);
         // This thread takes each result as it comes, while the builds go on.
         for (i, built) in results {
-            each(i, built);
+            if each(i, built).is_break() {
+                // Dropping the receiver stops every builder at its next send.
+                break;
+            }
         }
     });
 }

@@ -100,6 +100,15 @@ impl FileLookup for Recorder<'_> {
     fn lookup(&mut self, path: &str) -> Option<Arc<[u8]>> {
         self.read(path)
     }
+
+    fn lookup_hashed(&mut self, path: &str) -> Option<(ContentHash, Arc<[u8]>)> {
+        let entry = self.store.get(path);
+        self.note(path, entry.hash().copied());
+        match entry {
+            Entry::Present { hash, bytes } => Some((hash, bytes)),
+            Entry::Absent | Entry::Unreadable { .. } => None,
+        }
+    }
 }
 
 /// Bytes as text: lossy UTF-8 without a leading byte order mark.

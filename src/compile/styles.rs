@@ -243,10 +243,17 @@ struct Logged<'r, 'a> {
 
 impl FileLookup for Logged<'_, '_> {
     fn lookup(&mut self, path: &str) -> Option<std::sync::Arc<[u8]>> {
-        let bytes = self.reader.read(path);
+        self.lookup_hashed(path).map(|(_, bytes)| bytes)
+    }
+
+    fn lookup_hashed(
+        &mut self,
+        path: &str,
+    ) -> Option<(crate::files::ContentHash, std::sync::Arc<[u8]>)> {
+        let found = self.reader.lookup_hashed(path);
         let hash = self.reader.reads[path].map(|h| cache::hex(&h));
         self.log.push((path.to_string(), hash));
-        bytes
+        found
     }
 }
 

@@ -16,7 +16,6 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use serde::Deserialize;
 use serde_json::json;
-use sha1::{Digest, Sha1};
 
 use super::cache::CompileCache;
 use super::setup::LessSetup;
@@ -220,8 +219,8 @@ impl NodeLess {
                     let mut reply = json!({"op": "file", "id": id, "index": null});
                     for (i, candidate) in m.candidates.iter().enumerate() {
                         let rel = paths::relative_to(&root, std::path::Path::new(candidate));
-                        if let Some(bytes) = files.lookup(&rel) {
-                            let key = content_key(&bytes);
+                        if let Some((hash, bytes)) = files.lookup_hashed(&rel) {
+                            let key = content_key(&hash);
                             reply = json!({"op": "file", "id": id, "index": i, "key": key});
                             if !p.sent.contains(&key) {
                                 reply["contents_b64"] = STANDARD.encode(&bytes).into();
@@ -256,12 +255,9 @@ impl NodeLess {
     }
 }
 
-/// The key a file's bytes are known by in the process's blob store.
-fn content_key(bytes: &[u8]) -> String {
-    Sha1::digest(bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+/// The key a file's bytes are known by in the process's blob store: their SHA-1.
+fn content_key(hash: &[u8; 20]) -> String {
+    hash.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 fn send(p: &mut Process, value: &serde_json::Value) -> Result<(), Broken> {

@@ -35,7 +35,7 @@ impl Manifest {
             column: e.column(),
             message: strip_position(&e.to_string()),
         })?;
-        let Value::Object(root) = json else {
+        let Value::Object(mut root) = json else {
             return Err(ProjectError::Invalid {
                 path: path.to_string(),
                 message: "a manifest must be a JSON object".into(),
@@ -43,8 +43,12 @@ impl Manifest {
         };
         let dir = crate::paths::parent(path).to_string();
         let rel = |p: &str| crate::paths::join(&dir, p);
-        let object = |key: &str| match root.get(key) {
-            Some(Value::Object(m)) => Ok(m.clone()),
+        let config_prefix_v2 = root.get("manifest_version").and_then(Value::as_u64) == Some(2);
+        let config_prefix = root.get("config_prefix").cloned();
+        // Each object is taken out of the manifest, not copied (a manifest
+        // may declare thousands of modules).
+        let mut object = |key: &str| match root.remove(key) {
+            Some(Value::Object(m)) => Ok(m),
             None | Some(Value::Null) => Ok(serde_json::Map::new()),
             Some(_) => Err(ProjectError::Invalid {
                 path: path.to_string(),
@@ -59,13 +63,12 @@ impl Manifest {
                 messages_dirs.push(rel(&d));
             }
         }
-        let config_prefix_v2 = root.get("manifest_version").and_then(Value::as_u64) == Some(2);
         // The name a setting goes by in ResourceLoader's Config: its global
         // ($wg + key by default; `config_prefix`, or `_prefix` in version 1)
         // without the leading "wg".
         let config_table = object("config")?;
-        let prefix = root
-            .get("config_prefix")
+        let prefix = config_prefix
+            .as_ref()
             .or_else(|| config_table.get("_prefix"))
             .and_then(Value::as_str)
             .unwrap_or("wg");

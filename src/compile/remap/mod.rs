@@ -30,6 +30,14 @@ pub struct RemapBase<'a> {
 /// (that is how rldev learns every image a stylesheet depends on, found or not).
 pub trait FileLookup {
     fn lookup(&mut self, path: &str) -> Option<Arc<[u8]>>;
+
+    /// `lookup`, with the SHA-1 of the bytes (a lookup that knows it already
+    /// says so, rather than hash the bytes again).
+    fn lookup_hashed(&mut self, path: &str) -> Option<(crate::files::ContentHash, Arc<[u8]>)> {
+        use sha1::Digest;
+        self.lookup(path)
+            .map(|bytes| (sha1::Sha1::digest(&bytes).into(), bytes))
+    }
 }
 
 /// The rewritten stylesheet and anything worth telling the developer (e.g. an `@embed` that was refused).
