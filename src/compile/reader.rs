@@ -31,12 +31,7 @@ impl<'a> Recorder<'a> {
     }
 
     pub fn read(&mut self, path: &str) -> Option<Arc<[u8]>> {
-        let entry = self.store.get(path);
-        self.note(path, entry.hash().copied());
-        match entry {
-            Entry::Present { bytes, .. } => Some(bytes),
-            Entry::Absent | Entry::Unreadable { .. } => None,
-        }
+        self.lookup_hashed(path).map(|(_, bytes)| bytes)
     }
 
     /// The content hash of `path` without recording the look-up.
