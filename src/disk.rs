@@ -31,6 +31,10 @@ impl Source for DiskSource {
         Some(paths::relative_to(&self.root, abs))
     }
 
+    fn absolute(&self, path: &str) -> Option<PathBuf> {
+        Some(paths::absolute(&self.root, path))
+    }
+
     /// One `metadata` for both answers: a regular file is read; anything
     /// else is absent (a missing path) or says what it is, and is never
     /// opened (a FIFO would block the read).

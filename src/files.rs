@@ -28,6 +28,12 @@ pub trait Source: Send + Sync {
         None
     }
 
+    /// A project-relative path as an absolute one; `None` when the source
+    /// is not a folder on disk.
+    fn absolute(&self, _path: &str) -> Option<std::path::PathBuf> {
+        None
+    }
+
     /// Where `path` really is, as a path relative to the real root folder
     /// (symlinks resolved; for a path that does not exist, its nearest
     /// existing ancestor resolved and the rest appended). `None` when the
@@ -157,6 +163,16 @@ impl FileStore {
             track_real_paths: true,
             ..FileStore::new(source)
         }
+    }
+
+    /// `path` on disk, when the source is a folder on disk.
+    pub fn absolute(&self, path: &str) -> Option<std::path::PathBuf> {
+        self.source.absolute(path)
+    }
+
+    /// An absolute path as a key of this store, when the source has such paths.
+    pub fn relative(&self, abs: &std::path::Path) -> Option<String> {
+        self.source.relative(abs)
     }
 
     /// The entry for `path` if it was read already; never reads.

@@ -6,6 +6,7 @@
 pub mod codex;
 pub mod image;
 pub mod js;
+pub mod php;
 pub mod pool;
 pub mod reader;
 pub mod remap;
@@ -161,6 +162,14 @@ fn build_file_module(
         }
         None => m,
     };
+    let with_php;
+    let m = match &m.php {
+        Some(_) => {
+            with_php = php::expand(name, m, reader, &mut errors);
+            &with_php
+        }
+        None => m,
+    };
     if !m.scripts.is_empty() {
         let mut joined = String::new();
         for path in &m.scripts {
@@ -229,6 +238,9 @@ fn build_file_module(
                         }
                     }
                 }
+                // `php::expand` replaced every callback.
+                (PackageSource::Callback(_), PackageKind::Script) => PackageOutput::Script(String::new()),
+                (PackageSource::Callback(_), _) => PackageOutput::Data(Value::Null),
                 (source, PackageKind::Vue) => {
                     let (path, text) = match source {
                         PackageSource::File(path) => {
@@ -237,8 +249,10 @@ fn build_file_module(
                         PackageSource::Content(v) => {
                             (f.name.as_str(), v.as_str().unwrap_or_default().to_string())
                         }
-                        // Matched above: the icons are data.
-                        PackageSource::CodexIcons { .. } => (f.name.as_str(), String::new()),
+                        // Matched above: the icons are data, callbacks expanded.
+                        PackageSource::CodexIcons { .. } | PackageSource::Callback(_) => {
+                            (f.name.as_str(), String::new())
+                        }
                     };
                     match vue::parse(&text) {
                         Ok(c) => {

@@ -34,6 +34,11 @@ impl<'a> Recorder<'a> {
         self.lookup_hashed(path).map(|(_, bytes)| bytes)
     }
 
+    /// The store the reads go to.
+    pub fn store(&self) -> &'a FileStore {
+        self.store
+    }
+
     /// The content hash of `path` without recording the look-up.
     pub fn peek(&self, path: &str) -> Option<ContentHash> {
         self.store.get(path).hash().copied()

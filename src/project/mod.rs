@@ -468,6 +468,7 @@ fn resolve_modules(
                 core,
                 rtl,
                 language,
+                content_language: config.language.as_deref().unwrap_or("en"),
                 language_fallbacks: strict,
                 skin_themes: &skin_themes,
                 skin_features,

@@ -51,6 +51,8 @@ pub struct FileModule {
     pub less_import_paths: Vec<String>,
     /// Less import prefixes -> project-relative folders.
     pub less_prefixes: Vec<(String, String)>,
+    /// Where the `Callback` package files run, when there are any.
+    pub php: Option<PhpEnv>,
     /// The largest Less stylesheet compiled, in bytes (`[less] max_file_kib`).
     pub less_max_bytes: usize,
     /// Message keys given to the stylesheets as Less variables `@msg-<key>`
@@ -126,6 +128,34 @@ pub enum PackageSource {
         file: String,
         names: Option<Vec<String>>,
     },
+    /// A PHP callback (`callback`, `callbackParam`), run in MediaWiki core
+    /// by `crate::php`; the module's `php` says where.
+    Callback(PhpCall),
+}
+
+/// One packageFiles `callback`: `Class::method` (without a leading `\\`) and
+/// its `callbackParam`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PhpCall {
+    pub callback: String,
+    pub param: Option<serde_json::Value>,
+}
+
+/// What a module's PHP callbacks run in: MediaWiki core booted with the
+/// module's own manifest loaded, for one request context. All of it is part
+/// of the definition, so of the version; the PHP files read are the build's
+/// reads.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PhpEnv {
+    /// Core's folder (project-relative).
+    pub core: String,
+    /// The manifest that declares the module (project-relative).
+    pub manifest: String,
+    /// The request's language (`lang`).
+    pub language: String,
+    /// The wiki's language (`$wgLanguageCode`: rldev.toml's `language`).
+    pub content_language: String,
+    pub skin: Option<String>,
 }
 
 /// ResourceLoader::isValidModuleName.

@@ -28,6 +28,8 @@ pub struct Settings<'a> {
     /// The language is written right to left: styles are flipped.
     pub rtl: bool,
     pub language: &'a str,
+    /// The wiki's language (rldev.toml's), whatever the request's.
+    pub content_language: &'a str,
     /// The language's strict fallback chain (as its language file lists it).
     pub language_fallbacks: &'a [String],
     /// `SkinOOUIThemes` of every manifest (skin -> OOUI theme).
@@ -316,6 +318,8 @@ fn file_module(
     } else {
         s.message_files.to_vec()
     };
+    let package_files_ref = package_files.as_deref();
+    let php = php_env(manifest, package_files_ref, s);
     Ok(FileModule {
         local_base: base.local.clone(),
         remote_base: base.remote.clone(),
@@ -332,6 +336,7 @@ fn file_module(
         less_vars,
         less_import_paths: s.less_import_paths.to_vec(),
         less_prefixes: s.less_prefixes.to_vec(),
+        php,
         less_max_bytes: s.less_max_bytes,
         less_messages,
         logo,
@@ -393,12 +398,19 @@ fn package_files(
             _ => return Err("a packageFiles entry must be a string or an object".into()),
         };
         let get = |k: &str| entry.and_then(|o| o.get(k));
-        let codex_icons = get("callback").is_some_and(is_codex_icons);
-        if (get("callback").is_some() && !codex_icons) || get("versionCallback").is_some() {
-            return Err(format!(
-                "packageFiles entry {name} uses a PHP callback (needs PHP)"
-            ));
-        }
+        // A `versionCallback` is left out: rldev's version is of the output.
+        let callback = match get("callback") {
+            Some(v) => Some(callback_name(v).ok_or_else(|| {
+                format!("packageFiles entry {name}: a callback must be a string or a [class, method] pair")
+            })?),
+            None if get("versionCallback").is_some() => {
+                return Err(format!(
+                    "packageFiles entry {name}: a versionCallback needs a callback"
+                ));
+            }
+            None => None,
+        };
+        let codex_icons = callback.as_deref().is_some_and(is_codex_icons);
         let mut kind = if name.ends_with(".json") {
             PackageKind::Data
         } else if name.to_ascii_lowercase().ends_with(".vue") {
@@ -426,6 +438,17 @@ fn package_files(
                 file: paths::join(core, CODEX_ICONS),
                 names: get("callbackParam").map(string_list),
             }
+        } else if let Some(callback) = callback {
+            let Some(_) = core else {
+                return Err(format!(
+                    "packageFiles entry {name}: its PHP callback runs in MediaWiki core: give \
+                     core's folder with --core PATH, core in rldev.toml or MW_INSTALL_PATH"
+                ));
+            };
+            PackageSource::Callback(PhpCall {
+                callback,
+                param: get("callbackParam").cloned(),
+            })
         } else if let Some(content) = get("content") {
             PackageSource::Content(content.clone())
         } else if let Some(vars) = get("config") {
@@ -464,20 +487,41 @@ fn package_files(
 /// Core's icon list, read by `CodexModule::getIcons`.
 const CODEX_ICONS: &str = "resources/lib/codex-icons/codex-icons.json";
 
-/// A `callback` naming core's `CodexModule::getIcons` (a string, or a
-/// `[class, method]` pair), under its namespaced or pre-1.39 class name.
-fn is_codex_icons(callback: &Value) -> bool {
+/// Where the module's PHP callbacks run, if it has any.
+fn php_env(manifest: &Manifest, files: Option<&[PackageFile]>, s: &Settings) -> Option<PhpEnv> {
+    let any = files?
+        .iter()
+        .any(|f| matches!(f.source, PackageSource::Callback(_)));
+    Some(PhpEnv {
+        core: s.core?.to_string(),
+        manifest: manifest.path.clone(),
+        language: s.language.to_string(),
+        content_language: s.content_language.to_string(),
+        skin: s.skin.map(str::to_string),
+    })
+    .filter(|_| any)
+}
+
+/// A `callback` as PHP names it: `Class::method` from a string or a
+/// `[class, method]` pair, without a leading `\\`.
+fn callback_name(callback: &Value) -> Option<String> {
     let text = match callback {
         Value::String(s) => s.clone(),
-        Value::Array(parts) => parts
+        Value::Array(parts) if parts.len() == 2 && parts.iter().all(Value::is_string) => parts
             .iter()
             .filter_map(Value::as_str)
             .collect::<Vec<_>>()
             .join("::"),
-        _ => return false,
+        _ => return None,
     };
+    Some(text.trim_start_matches('\\').to_string())
+}
+
+/// A callback naming core's `CodexModule::getIcons`, under its namespaced
+/// or pre-1.39 class name.
+fn is_codex_icons(callback: &str) -> bool {
     matches!(
-        text.trim_start_matches('\\'),
+        callback,
         "MediaWiki\\ResourceLoader\\CodexModule::getIcons" | "ResourceLoaderCodexModule::getIcons"
     )
 }
