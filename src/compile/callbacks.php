@@ -330,9 +330,11 @@ class RldevCallbacks extends Maintenance {
 		foreach ( $request['calls'] as $call ) {
 			try {
 				$value = call_user_func( $call['callback'], $context, $config, $call['param'] ?? null );
-				if ( is_object( $value ) && method_exists( $value, 'initBasePaths' ) ) {
-					$value->initBasePaths( $request['localBasePath'], $request['remoteBasePath'] );
-					$results[] = [ 'file' => $value->getLocalPath() ];
+				if ( $value instanceof \MediaWiki\ResourceLoader\FilePath || $value instanceof \ResourceLoaderFilePath ) {
+					// As FileModule::getLocalPath.
+					$results[] = [ 'file' => $value->getLocalBasePath() !== null
+						? $value->getLocalPath()
+						: $request['localBasePath'] . '/' . $value->getPath() ];
 				} else {
 					$results[] = [ 'value' => $value ];
 				}

@@ -1,0 +1,4 @@
+var data = require( './data.json' );
+var script = require( './script.js' );
+var picked = require( './picked.js' );
+module.exports = { data: data, script: script, picked: picked };

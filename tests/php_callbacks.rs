@@ -1,0 +1,193 @@
+//! packageFiles callbacks run in MediaWiki core (Debian's package, as
+//! tests/mw_compare.rs uses): under `rldev serve`, an edit of any file PHP
+//! read (a class the callback calls, a JSON file it reads, a message) moves
+//! the version and the answer, and the registry stays equal to `rldev hashes`
+//! from scratch; a PHP error is the module's error, naming the file and line,
+//! and the other modules stay ready.
+
+mod common;
+
+use std::path::Path;
+use std::time::Duration;
+
+use common::mw;
+use common::serve::Server;
+use serde_json::Value;
+
+const WAIT: Duration = Duration::from_secs(90);
+const MODULE: &str = "ext.rldevFixture.callbacks";
+
+/// Why the test cannot run here (no MediaWiki or no php), if it cannot.
+fn missing() -> Option<String> {
+    let php = std::process::Command::new("php")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !Path::new(mw::IP).join("includes/Defines.php").is_file() || !php {
+        return Some(format!(
+            "needs MediaWiki in {} and php (apt-get install mediawiki php-cli)",
+            mw::IP
+        ));
+    }
+    None
+}
+
+/// The test extension (tests/mw_fixtures/RldevFixture) copied into a temp
+/// folder, with an rldev.toml naming Debian's core.
+fn project() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/mw_fixtures/RldevFixture");
+    common::copy_dir(&fixture, dir.path());
+    common::write(
+        dir.path(),
+        "rldev.toml",
+        &format!(
+            "manifests = [\"extension.json\"]\nskin = \"vector\"\nlanguage = \"en\"\ncore = \"{}\"\n",
+            mw::IP
+        ),
+    );
+    dir
+}
+
+fn registry(server: &Server) -> Value {
+    serde_json::from_str(&server.get("/registry.json")).unwrap()
+}
+
+/// Module -> (version, state, error) of a registry or of `hashes --json`.
+fn held(modules: &Value) -> Vec<(String, String, String, String)> {
+    modules
+        .as_object()
+        .unwrap()
+        .iter()
+        .map(|(name, m)| {
+            let s = |k: &str| m[k].as_str().unwrap_or_default().to_string();
+            (name.clone(), s("version"), s("state"), s("error"))
+        })
+        .collect()
+}
+
+/// `rldev hashes --json rldev.toml` from scratch.
+fn from_scratch(root: &Path, cache: &Path) -> Value {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_rldev"))
+        .args(["hashes", "--json", "rldev.toml"])
+        .current_dir(root)
+        .env("RLDEV_CACHE_DIR", cache)
+        .output()
+        .unwrap();
+    serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)))
+}
+
+/// Edits `path` (replacing `from` by `to`), waits for the module's diff,
+/// and checks that the registry equals a computation from scratch.
+fn edit(server: &mut Server, root: &Path, cache: &Path, path: &str, from: &str, to: &str) -> Value {
+    let file = root.join(path);
+    let text = std::fs::read_to_string(&file).unwrap();
+    assert!(text.contains(from), "{path} has no {from:?}");
+    std::fs::write(&file, text.replace(from, to)).unwrap();
+    server.next_event(WAIT, |e| e["event"] == "diff" && e["changed"][MODULE].is_object());
+    // Whatever else the batch brings, the registry settles to the fresh answer.
+    let fresh = held(&from_scratch(root, cache)["modules"]);
+    let deadline = std::time::Instant::now() + WAIT;
+    loop {
+        let now = registry(server);
+        if held(&now["modules"]) == fresh {
+            return now["modules"][MODULE].clone();
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "after editing {path}: the registry {now} is not the fresh {fresh:?}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+fn load(server: &Server) -> String {
+    server.get(&format!("/load?modules={MODULE}&only=scripts"))
+}
+
+#[test]
+fn an_edit_of_any_file_php_read_moves_the_version_and_the_answer() {
+    if let Some(why) = missing() {
+        eprintln!("php_callbacks: SKIPPED: {why}");
+        return;
+    }
+    let dir = project();
+    let root = dir.path();
+    let cache = tempfile::tempdir().unwrap();
+    let mut server = Server::start(root, &["rldev.toml"], 0, cache.path(), WAIT);
+    let first = registry(&server)["modules"][MODULE].clone();
+    assert_eq!(first["state"], "ready", "{first}");
+    let files: Vec<&str> = first["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    for read in ["includes/Callbacks.php", "includes/Helper.php", "data/extra.json", "i18n/en.json"] {
+        assert!(files.contains(&read), "{read} is not among the files: {files:?}");
+    }
+    // Core's PHP that ran is there too.
+    assert!(files.iter().any(|f| f.ends_with("includes/Setup.php")), "{files:?}");
+    let body = load(&server);
+    assert!(body.contains(r#""helper":"helper-1""#), "{body}");
+    assert!(body.contains(r#"module.exports = "helper-1";"#), "{body}");
+    assert!(body.contains(r#""message":"Hello from PHP""#), "{body}");
+
+    let mut version = first["version"].as_str().unwrap().to_string();
+    let steps = [
+        ("includes/Helper.php", "'helper-1'", "'helper-2'", r#""helper":"helper-2""#),
+        ("data/extra.json", "\"teal\"", "\"olive\"", r#""colour":"olive""#),
+        ("i18n/en.json", "Hello from PHP", "Hello again", r#""message":"Hello again""#),
+        ("extension.json", "\"value\": \"hi\"", "\"value\": \"hey\"", r#""greeting":"hey""#),
+    ];
+    for (path, from, to, expected) in steps {
+        let now = edit(&mut server, root, cache.path(), path, from, to);
+        assert_eq!(now["state"], "ready", "after editing {path}: {now}");
+        let moved = now["version"].as_str().unwrap().to_string();
+        assert_ne!(moved, version, "after editing {path}");
+        version = moved;
+        let body = load(&server);
+        assert!(body.contains(expected), "after editing {path}: {body}");
+    }
+}
+
+#[test]
+fn a_php_error_is_the_modules_error_and_the_others_build() {
+    if let Some(why) = missing() {
+        eprintln!("php_callbacks: SKIPPED: {why}");
+        return;
+    }
+    let dir = project();
+    let root = dir.path();
+    let cache = tempfile::tempdir().unwrap();
+    let mut server = Server::start(root, &["rldev.toml"], 0, cache.path(), WAIT);
+
+    // A syntax error in a class the callback loads: PHP's fatal error, with its place.
+    let now = edit(&mut server, root, cache.path(), "includes/Helper.php", "return 'helper-1';", "return 'helper-1'");
+    assert_eq!(now["state"], "error", "{now}");
+    let error = now["error"].as_str().unwrap();
+    assert!(error.contains("syntax error"), "{error}");
+    assert!(error.contains("includes/Helper.php:"), "{error}");
+    assert_eq!(registry(&server)["modules"]["ext.rldevFixture.vue"]["state"], "ready");
+
+    // Fixed: ready again. Then a callback that throws: the exception, its place.
+    let now = edit(&mut server, root, cache.path(), "includes/Helper.php", "return 'helper-1'", "return 'helper-1';");
+    assert_eq!(now["state"], "ready", "{now}");
+    let now = edit(
+        &mut server,
+        root,
+        cache.path(),
+        "includes/Callbacks.php",
+        "return 'module.exports = '",
+        "throw new \\RuntimeException( 'no script today' );\n\t\treturn 'module.exports = '",
+    );
+    assert_eq!(now["state"], "error", "{now}");
+    let error = now["error"].as_str().unwrap();
+    assert!(
+        error.contains("callback/script.js")
+            && error.contains("RuntimeException: no script today")
+            && error.contains("includes/Callbacks.php:"),
+        "{error}"
+    );
+}
