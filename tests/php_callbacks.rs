@@ -191,3 +191,52 @@ fn a_php_error_is_the_modules_error_and_the_others_build() {
         "{error}"
     );
 }
+
+/// A PHP run is remembered with what PHP was told: a rebuild for an edit
+/// that no file PHP read saw (the module's own script) replays it without
+/// starting PHP; an edit of a file PHP read starts PHP again.
+#[test]
+fn a_rebuild_that_php_would_see_the_same_replays_its_answers() {
+    if let Some(why) = missing() {
+        eprintln!("php_callbacks: SKIPPED: {why}");
+        return;
+    }
+    let dir = project();
+    let root = dir.path();
+    let cache = tempfile::tempdir().unwrap();
+    // `php` behind a script that counts its starts.
+    let starts = cache.path().join("php-starts");
+    let php = cache.path().join("php");
+    std::fs::write(
+        &php,
+        format!("#!/bin/sh\necho start >> '{}'\nexec php \"$@\"\n", starts.display()),
+    )
+    .unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&php, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let count = || std::fs::read_to_string(&starts).unwrap_or_default().lines().count();
+    let mut server = Server::start_with(
+        root,
+        &["rldev.toml"],
+        0,
+        cache.path(),
+        WAIT,
+        &[("RLDEV_PHP", php.as_os_str())],
+    );
+    assert_eq!(count(), 1);
+
+    let now = edit(&mut server, root, cache.path(), "resources/callback/init.js", "picked: picked", "picked: picked, again: 1");
+    assert_eq!(now["state"], "ready", "{now}");
+    assert!(load(&server).contains("again: 1"));
+    assert_eq!(count(), 1, "the script's edit started PHP");
+
+    let now = edit(&mut server, root, cache.path(), "includes/Helper.php", "'helper-1'", "'helper-3'");
+    assert_eq!(now["state"], "ready", "{now}");
+    assert!(load(&server).contains(r#""helper":"helper-3""#));
+    assert_eq!(count(), 2);
+
+    // The script's edit undone: PHP would be told what it was told last.
+    let now = edit(&mut server, root, cache.path(), "resources/callback/init.js", ", again: 1", "");
+    assert_eq!(now["state"], "ready", "{now}");
+    assert_eq!(count(), 2);
+}

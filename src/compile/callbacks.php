@@ -11,7 +11,8 @@
  *                  {"size":N} followed by N bytes, or {"absent":true}
  *                  (or {"dir":true} for a folder)
  *   php -> rldev   {"op":"done","results":[{"value":V} | {"file":P} |
- *                  {"error":E}]} or {"op":"fatal","message":M}
+ *                  {"error":E,"file":F,"line":L}], "stoodIn":[interface…]}
+ *                  or {"op":"fatal","message":M,"file":F,"line":L}
  *
  * PHP reads no file of the project or of core by itself: the `file` stream
  * wrapper is replaced, so that every include, file_get_contents and
@@ -31,6 +32,27 @@ final class RldevWire {
 	public static $files = [];
 	/** @var array<string,string> virtual files */
 	public static $virtual = [];
+	/** @var string[] hook interfaces stood in for */
+	public static $stoodIn = [];
+	/** @var string the module's manifest */
+	public static $manifest = '';
+
+	/**
+	 * The manifest as PHP sees it: without `requires`. rldev builds the
+	 * modules of the extension in front of it with the core it was given;
+	 * which core and which other extensions a wiki must have to install it
+	 * is not a reason to refuse to run its callbacks (ExtensionRegistry
+	 * would throw). A callback that needs what is missing fails on its own,
+	 * with PHP's error.
+	 */
+	private static function withoutRequires( string $json ): string {
+		$data = json_decode( $json, true );
+		if ( !is_array( $data ) || !isset( $data['requires'] ) ) {
+			return $json;
+		}
+		unset( $data['requires'] );
+		return json_encode( $data, JSON_UNESCAPED_SLASHES | JSON_UNESCAPED_UNICODE );
+	}
 
 	public static function init(): void {
 		self::$in = STDIN;
@@ -71,6 +93,9 @@ final class RldevWire {
 				self::$files[$path] = $bytes;
 			} else {
 				self::$files[$path] = !empty( $head['dir'] );
+			}
+			if ( $path === self::$manifest && is_string( self::$files[$path] ) ) {
+				self::$files[$path] = self::withoutRequires( self::$files[$path] );
 			}
 		}
 		return self::$files[$path];
@@ -293,6 +318,22 @@ function rldev_run(): void {
 		'$wgLocalisationCacheConf["store"] = "array";' . "\n" .
 		'ExtensionRegistry::getInstance()->queue( ' . var_export( $request['manifest'], true ) . " );\n";
 	RldevWire::$virtual[RLDEV_VIRTUAL . 'LocalSettings.php'] = $settings;
+	RldevWire::$manifest = RldevWire::normal( $request['manifest'] );
+	// Hook handler classes name the hook interfaces of the core they were
+	// written for; an interface this core lacks (a newer core's) stands as
+	// an empty one, so that the class loads and the callback runs. The
+	// interfaces only list the handler methods, which the class declares
+	// itself. Registered first, so it is asked first: it leaves alone every
+	// name core's autoloader knows. Each one stood in for is a warning.
+	spl_autoload_register( static function ( $name ) {
+		if ( !class_exists( AutoLoader::class, false ) || AutoLoader::find( $name ) !== null ) {
+			return;
+		}
+		if ( preg_match( '/^((?:\w+\\\\)*Hook)\\\\(\w+Hook)$/', $name, $m ) ) {
+			eval( "namespace {$m[1]}; interface {$m[2]} {}" );
+			RldevWire::$stoodIn[] = $name;
+		}
+	} );
 	stream_wrapper_unregister( 'file' );
 	stream_wrapper_register( 'file', RldevFileWrapper::class );
 	putenv( 'MW_INSTALL_PATH=' . $request['core'] );
@@ -329,6 +370,12 @@ class RldevCallbacks extends Maintenance {
 		$results = [];
 		foreach ( $request['calls'] as $call ) {
 			try {
+				// Loaded first, so that a class that does not compile says why
+				// (call_user_func would only say it is not there).
+				$class = explode( '::', $call['callback'] )[0];
+				if ( !class_exists( $class ) ) {
+					throw new RuntimeException( "class $class not found" );
+				}
 				$value = call_user_func( $call['callback'], $context, $config, $call['param'] ?? null );
 				if ( $value instanceof \MediaWiki\ResourceLoader\FilePath || $value instanceof \ResourceLoaderFilePath ) {
 					// As FileModule::getLocalPath.
@@ -343,7 +390,7 @@ class RldevCallbacks extends Maintenance {
 					'file' => $e->getFile(), 'line' => $e->getLine() ];
 			}
 		}
-		RldevWire::send( [ 'op' => 'done', 'results' => $results ] );
+		RldevWire::send( [ 'op' => 'done', 'results' => $results, 'stoodIn' => RldevWire::$stoodIn ] );
 	}
 }
 

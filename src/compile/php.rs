@@ -24,6 +24,8 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::reader::Recorder;
+use super::remap::FileLookup;
+use crate::files::ContentHash;
 use crate::project::{FileModule, PackageKind, PackageSource, PhpCall, PhpEnv};
 
 /// The PHP side (protocol at its top).
@@ -83,6 +85,7 @@ pub fn expand(name: &str, m: &FileModule, reader: &mut Recorder, errors: &mut Ve
 }
 
 /// What one callback gave.
+#[derive(Clone)]
 enum Answer {
     Value(Value),
     /// A FilePath: the file (project-relative) is the package file.
@@ -96,6 +99,9 @@ struct Message {
     path: Option<String>,
     #[serde(default)]
     results: Vec<WireResult>,
+    /// Hook interfaces this core lacks, stood in by empty ones.
+    #[serde(default, rename = "stoodIn")]
+    stood_in: Vec<String>,
     message: Option<String>,
     file: Option<String>,
     line: Option<u64>,
@@ -135,13 +141,98 @@ fn run(
         "remoteBasePath": m.remote_base,
         "scriptPath": "",
     });
+    let key = request.to_string();
+    if let Some(answers) = replay(&key, reader) {
+        return Ok(answers);
+    }
+    let mut seen = Seen::default();
+    let answers = converse(&request, env, &abs(&env.core)?, reader, &mut seen)?;
+    remember(key, seen, &answers);
+    Ok(answers)
+}
+
+/// What PHP was told in one run, to tell whether a run would go the same
+/// way again: each file asked for with its content hash (`None`: absent),
+/// and for each absent one whether a folder was there.
+#[derive(Default, Clone)]
+struct Seen {
+    reads: Vec<(String, Option<ContentHash>)>,
+    folders: Vec<(PathBuf, bool)>,
+    warnings: Vec<String>,
+}
+
+struct Remembered {
+    seen: Seen,
+    answers: Vec<Answer>,
+}
+
+/// Runs remembered by request, the newest last; at most `MEMO_RUNS`.
+fn memo() -> &'static Mutex<Vec<(String, Arc<Remembered>)>> {
+    static MEMO: OnceLock<Mutex<Vec<(String, Arc<Remembered>)>>> = OnceLock::new();
+    MEMO.get_or_init(Default::default)
+}
+
+const MEMO_RUNS: usize = 256;
+
+/// The answers of a remembered run of the same request, if PHP would be
+/// told exactly the same today: every file it asked for has the content it
+/// had (or is still absent, and a folder or not as it was). Its reads and
+/// warnings are noted as a run would note them. PHP's answers are a
+/// function of what it is told (a callback that reads the clock or a
+/// database is not, and is not supported either way).
+fn replay(key: &str, reader: &mut Recorder) -> Option<Vec<Answer>> {
+    let remembered = {
+        let memo = memo().lock().expect("php memo");
+        memo.iter().rev().find(|(k, _)| k == key).map(|(_, r)| Arc::clone(r))?
+    };
+    let store = reader.store();
+    let same = remembered
+        .seen
+        .reads
+        .iter()
+        .all(|(path, hash)| store.get(path).hash() == hash.as_ref())
+        && remembered
+            .seen
+            .folders
+            .iter()
+            .all(|(abs, folder)| abs.is_dir() == *folder);
+    if !same {
+        return None;
+    }
+    for (path, hash) in &remembered.seen.reads {
+        reader.note(path, *hash);
+    }
+    for w in &remembered.seen.warnings {
+        reader.warn(w.clone());
+    }
+    Some(remembered.answers.clone())
+}
+
+fn remember(key: String, seen: Seen, answers: &[Answer]) {
+    let mut memo = memo().lock().expect("php memo");
+    memo.retain(|(k, _)| *k != key);
+    if memo.len() >= MEMO_RUNS {
+        memo.remove(0);
+    }
+    let answers = answers.to_vec();
+    memo.push((key, Arc::new(Remembered { seen, answers })));
+}
+
+/// One PHP process: the request, its reads, its answers.
+fn converse(
+    request: &Value,
+    env: &PhpEnv,
+    core: &str,
+    reader: &mut Recorder,
+    seen: &mut Seen,
+) -> Result<Vec<Answer>, String> {
     let php = find_php()?;
     let script = script_path()?;
     let mut child = Command::new(&php)
         .args(["-d", "display_errors=stderr", "-d", "log_errors=0"])
         .args(["-d", "memory_limit=1024M", "-d", "opcache.enable_cli=0"])
         .arg(&script)
-        .current_dir(abs(&env.core)?)
+        .current_dir(core)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -155,7 +246,7 @@ fn run(
     let (stop, timed_out) = watchdog(Arc::clone(&child));
 
     let mut talk = || -> Result<Vec<Answer>, String> {
-        send(&mut stdin, &request)?;
+        send(&mut stdin, request)?;
         loop {
             let mut line = String::new();
             match stdout.read_line(&mut line) {
@@ -168,9 +259,20 @@ fn run(
             match message.op.as_str() {
                 "read" => {
                     let path = message.path.unwrap_or_default();
-                    answer_read(&mut stdin, &path, reader)?;
+                    answer_read(&mut stdin, &path, reader, seen)?;
                 }
                 "done" => {
+                    if !message.stood_in.is_empty() {
+                        let warning = format!(
+                            "{}: MediaWiki core at {} lacks {} (the extension is for a newer \
+                             core); empty interfaces stood in so that its classes could load",
+                            env.manifest,
+                            env.core,
+                            message.stood_in.join(", ")
+                        );
+                        reader.warn(warning.clone());
+                        seen.warnings.push(warning);
+                    }
                     return Ok(message
                         .results
                         .into_iter()
@@ -222,15 +324,30 @@ fn watchdog(child: Arc<Mutex<Child>>) -> (mpsc::Sender<()>, Arc<AtomicBool>) {
 
 /// One file for PHP, through the recorder: `{"size":N}` and the bytes, or
 /// `{"dir":true}`, or `{"absent":true}`.
-fn answer_read(stdin: &mut impl Write, path: &str, reader: &mut Recorder) -> Result<(), String> {
+fn answer_read(
+    stdin: &mut impl Write,
+    path: &str,
+    reader: &mut Recorder,
+    seen: &mut Seen,
+) -> Result<(), String> {
     let abs = Path::new(path);
     let found = match reader.store().relative(abs) {
-        Some(rel) => reader.read(&rel),
+        Some(rel) => {
+            let found = reader.lookup_hashed(&rel);
+            // As the recorder noted it (an unreadable file: its reason's hash).
+            let noted = reader.reads.get(&rel).copied().flatten();
+            seen.reads.push((rel, noted));
+            found.map(|(_, bytes)| bytes)
+        }
         None => None,
     };
+    let folder = found.is_none() && abs.is_dir();
+    if found.is_none() {
+        seen.folders.push((abs.to_path_buf(), folder));
+    }
     let mut reply = match &found {
         Some(bytes) => serde_json::to_vec(&json!({"size": bytes.len()})),
-        None if abs.is_dir() => serde_json::to_vec(&json!({"dir": true})),
+        None if folder => serde_json::to_vec(&json!({"dir": true})),
         None => serde_json::to_vec(&json!({"absent": true})),
     }
     .expect("json");

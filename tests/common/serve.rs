@@ -24,10 +24,23 @@ impl Server {
     /// Starts `rldev serve --json --port PORT ARGS...` in `root` and waits (up to
     /// `timeout`) for its `ready` event. `cache` is `RLDEV_CACHE_DIR`.
     pub fn start(root: &Path, args: &[&str], port: u16, cache: &Path, timeout: Duration) -> Server {
+        Server::start_with(root, args, port, cache, timeout, &[])
+    }
+
+    /// `start`, with more environment variables for the server.
+    pub fn start_with(
+        root: &Path,
+        args: &[&str],
+        port: u16,
+        cache: &Path,
+        timeout: Duration,
+        envs: &[(&str, &std::ffi::OsStr)],
+    ) -> Server {
         let mut child = Command::new(env!("CARGO_BIN_EXE_rldev"))
             .args(["serve", "--json", "--port", &port.to_string()])
             .args(args)
             .current_dir(root)
+            .envs(envs.iter().copied())
             .env("RLDEV_CACHE_DIR", cache)
             .env("NO_COLOR", "1")
             .stdin(Stdio::null())
