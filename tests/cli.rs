@@ -194,7 +194,7 @@ fn the_sample_project_builds_and_its_php_example_is_in_error() {
         .unwrap()
         .iter()
         .filter(|(_, m)| {
-            m["state"] == "error" && m["error"].as_str().unwrap().contains("needs PHP")
+            m["state"] == "error" && m["error"].as_str().unwrap().contains("PHP callback")
         })
         .map(|(k, _)| k.as_str())
         .collect();

@@ -148,13 +148,16 @@ pub struct Snapshot {
     pub files: Option<Arc<FileStore>>,
     /// Builds for other request contexts than rldev.toml's.
     pub contexts: Option<Arc<Contexts>>,
-    /// Modules whose definition needs PHP (a class or a callback of the
-    /// extension's): `error` here; behind the proxy, the wiki answers them.
+    /// Modules whose output PHP makes: an extension's class (`error` here),
+    /// or a packageFiles callback (built here in core's PHP, with core's
+    /// default settings). Behind the proxy the wiki answers them, with its
+    /// own settings and database.
     pub php_only: Arc<HashSet<String>>,
 }
 
 impl Snapshot {
-    /// Whether rldev builds this module (it is in the registry and needs no PHP).
+    /// Whether rldev answers this module behind the proxy (it is in the
+    /// registry and PHP does not make it).
     pub fn builds(&self, name: &str) -> bool {
         self.registry.modules.contains_key(name) && !self.php_only.contains(name)
     }
@@ -305,7 +308,11 @@ impl Live {
         let php_only = project
             .modules
             .iter()
-            .filter(|m| matches!(m.kind, ModuleKind::Unsupported(_)))
+            .filter(|m| match &m.kind {
+                ModuleKind::Unsupported(_) => true,
+                ModuleKind::File(f) => f.php.is_some(),
+                ModuleKind::Image(_) => false,
+            })
             .map(|m| m.name.clone())
             .collect();
         self.snapshot.php_only = Arc::new(php_only);
