@@ -85,7 +85,9 @@ fn edit(server: &mut Server, root: &Path, cache: &Path, path: &str, from: &str, 
     let text = std::fs::read_to_string(&file).unwrap();
     assert!(text.contains(from), "{path} has no {from:?}");
     std::fs::write(&file, text.replace(from, to)).unwrap();
-    server.next_event(WAIT, |e| e["event"] == "diff" && e["changed"][MODULE].is_object());
+    server.next_event(WAIT, |e| {
+        e["event"] == "diff" && e["changed"][MODULE].is_object()
+    });
     // Whatever else the batch brings, the registry settles to the fresh answer.
     let fresh = held(&from_scratch(root, cache)["modules"]);
     let deadline = std::time::Instant::now() + WAIT;
@@ -124,11 +126,22 @@ fn an_edit_of_any_file_php_read_moves_the_version_and_the_answer() {
         .iter()
         .filter_map(Value::as_str)
         .collect();
-    for read in ["includes/Callbacks.php", "includes/Helper.php", "data/extra.json", "i18n/en.json"] {
-        assert!(files.contains(&read), "{read} is not among the files: {files:?}");
+    for read in [
+        "includes/Callbacks.php",
+        "includes/Helper.php",
+        "data/extra.json",
+        "i18n/en.json",
+    ] {
+        assert!(
+            files.contains(&read),
+            "{read} is not among the files: {files:?}"
+        );
     }
     // Core's PHP that ran is there too.
-    assert!(files.iter().any(|f| f.ends_with("includes/Setup.php")), "{files:?}");
+    assert!(
+        files.iter().any(|f| f.ends_with("includes/Setup.php")),
+        "{files:?}"
+    );
     let body = load(&server);
     assert!(body.contains(r#""helper":"helper-1""#), "{body}");
     assert!(body.contains(r#"module.exports = "helper-1";"#), "{body}");
@@ -136,10 +149,30 @@ fn an_edit_of_any_file_php_read_moves_the_version_and_the_answer() {
 
     let mut version = first["version"].as_str().unwrap().to_string();
     let steps = [
-        ("includes/Helper.php", "'helper-1'", "'helper-2'", r#""helper":"helper-2""#),
-        ("data/extra.json", "\"teal\"", "\"olive\"", r#""colour":"olive""#),
-        ("i18n/en.json", "Hello from PHP", "Hello again", r#""message":"Hello again""#),
-        ("extension.json", "\"value\": \"hi\"", "\"value\": \"hey\"", r#""greeting":"hey""#),
+        (
+            "includes/Helper.php",
+            "'helper-1'",
+            "'helper-2'",
+            r#""helper":"helper-2""#,
+        ),
+        (
+            "data/extra.json",
+            "\"teal\"",
+            "\"olive\"",
+            r#""colour":"olive""#,
+        ),
+        (
+            "i18n/en.json",
+            "Hello from PHP",
+            "Hello again",
+            r#""message":"Hello again""#,
+        ),
+        (
+            "extension.json",
+            "\"value\": \"hi\"",
+            "\"value\": \"hey\"",
+            r#""greeting":"hey""#,
+        ),
     ];
     for (path, from, to, expected) in steps {
         let now = edit(&mut server, root, cache.path(), path, from, to);
@@ -164,15 +197,32 @@ fn a_php_error_is_the_modules_error_and_the_others_build() {
     let mut server = Server::start(root, &["rldev.toml"], 0, cache.path(), WAIT);
 
     // A syntax error in a class the callback loads: PHP's fatal error, with its place.
-    let now = edit(&mut server, root, cache.path(), "includes/Helper.php", "return 'helper-1';", "return 'helper-1'");
+    let now = edit(
+        &mut server,
+        root,
+        cache.path(),
+        "includes/Helper.php",
+        "return 'helper-1';",
+        "return 'helper-1'",
+    );
     assert_eq!(now["state"], "error", "{now}");
     let error = now["error"].as_str().unwrap();
     assert!(error.contains("syntax error"), "{error}");
     assert!(error.contains("includes/Helper.php:"), "{error}");
-    assert_eq!(registry(&server)["modules"]["ext.rldevFixture.vue"]["state"], "ready");
+    assert_eq!(
+        registry(&server)["modules"]["ext.rldevFixture.vue"]["state"],
+        "ready"
+    );
 
     // Fixed: ready again. Then a callback that throws: the exception, its place.
-    let now = edit(&mut server, root, cache.path(), "includes/Helper.php", "return 'helper-1'", "return 'helper-1';");
+    let now = edit(
+        &mut server,
+        root,
+        cache.path(),
+        "includes/Helper.php",
+        "return 'helper-1'",
+        "return 'helper-1';",
+    );
     assert_eq!(now["state"], "ready", "{now}");
     let now = edit(
         &mut server,
@@ -209,12 +259,20 @@ fn a_rebuild_that_php_would_see_the_same_replays_its_answers() {
     let php = cache.path().join("php");
     std::fs::write(
         &php,
-        format!("#!/bin/sh\necho start >> '{}'\nexec php \"$@\"\n", starts.display()),
+        format!(
+            "#!/bin/sh\necho start >> '{}'\nexec php \"$@\"\n",
+            starts.display()
+        ),
     )
     .unwrap();
     use std::os::unix::fs::PermissionsExt;
     std::fs::set_permissions(&php, std::fs::Permissions::from_mode(0o755)).unwrap();
-    let count = || std::fs::read_to_string(&starts).unwrap_or_default().lines().count();
+    let count = || {
+        std::fs::read_to_string(&starts)
+            .unwrap_or_default()
+            .lines()
+            .count()
+    };
     let mut server = Server::start_with(
         root,
         &["rldev.toml"],
@@ -225,18 +283,39 @@ fn a_rebuild_that_php_would_see_the_same_replays_its_answers() {
     );
     assert_eq!(count(), 1);
 
-    let now = edit(&mut server, root, cache.path(), "resources/callback/init.js", "picked: picked", "picked: picked, again: 1");
+    let now = edit(
+        &mut server,
+        root,
+        cache.path(),
+        "resources/callback/init.js",
+        "picked: picked",
+        "picked: picked, again: 1",
+    );
     assert_eq!(now["state"], "ready", "{now}");
     assert!(load(&server).contains("again: 1"));
     assert_eq!(count(), 1, "the script's edit started PHP");
 
-    let now = edit(&mut server, root, cache.path(), "includes/Helper.php", "'helper-1'", "'helper-3'");
+    let now = edit(
+        &mut server,
+        root,
+        cache.path(),
+        "includes/Helper.php",
+        "'helper-1'",
+        "'helper-3'",
+    );
     assert_eq!(now["state"], "ready", "{now}");
     assert!(load(&server).contains(r#""helper":"helper-3""#));
     assert_eq!(count(), 2);
 
     // The script's edit undone: PHP would be told what it was told last.
-    let now = edit(&mut server, root, cache.path(), "resources/callback/init.js", ", again: 1", "");
+    let now = edit(
+        &mut server,
+        root,
+        cache.path(),
+        "resources/callback/init.js",
+        ", again: 1",
+        "",
+    );
     assert_eq!(now["state"], "ready", "{now}");
     assert_eq!(count(), 2);
 }

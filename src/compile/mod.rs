@@ -239,7 +239,9 @@ fn build_file_module(
                     }
                 }
                 // `php::expand` replaced every callback.
-                (PackageSource::Callback(_), PackageKind::Script) => PackageOutput::Script(String::new()),
+                (PackageSource::Callback(_), PackageKind::Script) => {
+                    PackageOutput::Script(String::new())
+                }
                 (PackageSource::Callback(_), _) => PackageOutput::Data(Value::Null),
                 (source, PackageKind::Vue) => {
                     let (path, text) = match source {

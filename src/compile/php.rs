@@ -37,7 +37,12 @@ const TIME_LIMIT: Duration = Duration::from_secs(60);
 /// `m` with each `Callback` package file replaced by what its callback
 /// returned (a value, or a file for a FilePath), or by `null` with the
 /// module's error noted.
-pub fn expand(name: &str, m: &FileModule, reader: &mut Recorder, errors: &mut Vec<String>) -> FileModule {
+pub fn expand(
+    name: &str,
+    m: &FileModule,
+    reader: &mut Recorder,
+    errors: &mut Vec<String>,
+) -> FileModule {
     let mut out = m.clone();
     let (Some(env), Some(files)) = (&m.php, out.package_files.as_mut()) else {
         return out;
@@ -166,9 +171,12 @@ struct Remembered {
     answers: Vec<Answer>,
 }
 
-/// Runs remembered by request, the newest last; at most `MEMO_RUNS`.
-fn memo() -> &'static Mutex<Vec<(String, Arc<Remembered>)>> {
-    static MEMO: OnceLock<Mutex<Vec<(String, Arc<Remembered>)>>> = OnceLock::new();
+/// Remembered runs by request (the request's JSON), the newest last.
+type Memo = Mutex<Vec<(String, Arc<Remembered>)>>;
+
+/// The runs remembered in this process; at most `MEMO_RUNS`.
+fn memo() -> &'static Memo {
+    static MEMO: OnceLock<Memo> = OnceLock::new();
     MEMO.get_or_init(Default::default)
 }
 
@@ -183,7 +191,10 @@ const MEMO_RUNS: usize = 256;
 fn replay(key: &str, reader: &mut Recorder) -> Option<Vec<Answer>> {
     let remembered = {
         let memo = memo().lock().expect("php memo");
-        memo.iter().rev().find(|(k, _)| k == key).map(|(_, r)| Arc::clone(r))?
+        memo.iter()
+            .rev()
+            .find(|(k, _)| k == key)
+            .map(|(_, r)| Arc::clone(r))?
     };
     let store = reader.store();
     let same = remembered
@@ -300,7 +311,10 @@ fn converse(
     }
     let stderr = stderr.join().unwrap_or_default();
     if timed_out.load(Ordering::SeqCst) {
-        return Err(format!("PHP ran over {} s and was stopped", TIME_LIMIT.as_secs()));
+        return Err(format!(
+            "PHP ran over {} s and was stopped",
+            TIME_LIMIT.as_secs()
+        ));
     }
     result.map_err(|e| match stderr.trim() {
         "" => e,
