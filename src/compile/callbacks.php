@@ -34,6 +34,38 @@ final class RldevWire {
 	public static $virtual = [];
 	/** @var string[] hook interfaces stood in for */
 	public static $stoodIn = [];
+	/** @var string core's folder, with a slash */
+	public static $core = '';
+
+	/**
+	 * MediaWiki moves global classes into namespaces (MessageLocalizer became
+	 * MediaWiki\Language\MessageLocalizer in 1.47), and newer cores alias
+	 * the old names. For an extension written for a newer core, the reverse:
+	 * each `use MediaWiki\…\Name;` of a PHP file of the extension that this
+	 * core does not know, but knows as the global class `Name`, is aliased to
+	 * it as the file is included (before the file's type declarations are
+	 * checked, which do not autoload).
+	 */
+	public static function aliasUses( string $path, string $php ): void {
+		if ( !str_ends_with( $path, '.php' ) || str_starts_with( $path, self::$core )
+			|| !class_exists( AutoLoader::class, false )
+			|| !preg_match_all( '/^use\s+(MediaWiki\\\\[\w\\\\]*\\\\(\w+))\s*;/m', $php, $uses, PREG_SET_ORDER )
+		) {
+			return;
+		}
+		foreach ( $uses as [ , $name, $short ] ) {
+			if ( class_exists( $name, false ) || interface_exists( $name, false )
+				|| AutoLoader::find( $name ) !== null || AutoLoader::find( $short ) === null
+			) {
+				continue;
+			}
+			if ( class_exists( $short ) || interface_exists( $short ) ) {
+				class_alias( $short, $name );
+				self::$stoodIn[] = "$name (as $short)";
+			}
+		}
+	}
+
 	/** @var string the module's manifest */
 	public static $manifest = '';
 
@@ -156,6 +188,7 @@ final class RldevFileWrapper {
 			}
 			$this->bytes = $bytes;
 			$opened = RldevWire::normal( $path );
+			RldevWire::aliasUses( $opened, $bytes );
 			return true;
 		}
 		$context = $this->context;
@@ -319,12 +352,14 @@ function rldev_run(): void {
 		'ExtensionRegistry::getInstance()->queue( ' . var_export( $request['manifest'], true ) . " );\n";
 	RldevWire::$virtual[RLDEV_VIRTUAL . 'LocalSettings.php'] = $settings;
 	RldevWire::$manifest = RldevWire::normal( $request['manifest'] );
-	// Hook handler classes name the hook interfaces of the core they were
-	// written for; an interface this core lacks (a newer core's) stands as
-	// an empty one, so that the class loads and the callback runs. The
-	// interfaces only list the handler methods, which the class declares
-	// itself. Registered first, so it is asked first: it leaves alone every
-	// name core's autoloader knows. Each one stood in for is a warning.
+	RldevWire::$core = rtrim( RldevWire::normal( $request['core'] ), '/' ) . '/';
+	// For extensions written for a newer core. Hook handler classes name
+	// the hook interfaces of the core they were written for; an interface
+	// this core lacks stands as an empty one, so that the class loads and
+	// the callback runs (the interfaces only list the handler methods, which
+	// the class declares itself). Registered first, so it is asked first: it
+	// leaves alone every name core's autoloader knows. Each stand-in is
+	// reported in a warning.
 	spl_autoload_register( static function ( $name ) {
 		if ( !class_exists( AutoLoader::class, false ) || AutoLoader::find( $name ) !== null ) {
 			return;

@@ -276,7 +276,8 @@ fn converse(
                     if !message.stood_in.is_empty() {
                         let warning = format!(
                             "{}: MediaWiki core at {} lacks {} (the extension is for a newer \
-                             core); empty interfaces stood in so that its classes could load",
+                             core); stand-ins let its classes load (an empty hook interface, \
+                             or the class under its older global name)",
                             env.manifest,
                             env.core,
                             message.stood_in.join(", ")

@@ -120,7 +120,8 @@ pub fn warnings(
             if !checked_class(info.get("class").and_then(Value::as_str)) {
                 continue;
             }
-            for key in info.keys() {
+            // `@…` keys are comments, by the convention of MediaWiki's JSON files.
+            for key in info.keys().filter(|k| !k.starts_with('@')) {
                 if !KNOWN_KEYS.contains(&key.as_str()) {
                     let hint = closest(key)
                         .map(|k| format!(" (did you mean \"{k}\"?)"))
@@ -257,7 +258,7 @@ mod tests {
         let manifest = Manifest::parse(
             "extension.json",
             br#"{"ResourceModules": {
-                "ext.a": {"scirpts": ["a.js"], "dependencies": ["ext.b", "mediawiki.util", "ext.gone"]},
+                "ext.a": {"scirpts": ["a.js"], "@note": "a comment", "dependencies": ["ext.b", "mediawiki.util", "ext.gone"]},
                 "ext.c": {"dependencies": ["ext.gone", "ext.a"]},
                 "ext.php": {"class": "MyExt\\Module", "anything": 1}
             }}"#,
