@@ -277,12 +277,38 @@ mod served {
 
     #[test]
     fn startup_leaves_out_noscript_modules_and_implied_dependencies() {
-        let entries = register_entries(&snapshot());
+        let entries = register_entries(&snapshot(), "desktop");
         let names: Vec<&str> = entries.iter().map(|e| e[0].as_str().unwrap()).collect();
         assert_eq!(names, ["base", "mid", "top", "pkg", "priv"]);
         // top: base comes with mid (index 1); an unknown name stays a name.
         assert_eq!(entries[2], json!(["top", "VVVVVVVV", [1, "elsewhere"]]));
         assert_eq!(entries[1], json!(["mid", "VVVVVVVV", [0]]));
+    }
+
+    /// MediaWiki 1.40 and older: a startup module registers the modules of
+    /// its `target` only.
+    #[test]
+    fn startup_registers_a_module_for_its_targets_when_core_filters_by_target() {
+        let mut snap = snapshot();
+        let targets = [("mid", vec!["mobile"]), ("pkg", vec!["desktop", "mobile"])]
+            .into_iter()
+            .map(|(n, t)| (n.to_string(), t.into_iter().map(str::to_string).collect()))
+            .chain(["base", "top", "priv"].map(|n| (n.to_string(), vec!["desktop".to_string()])))
+            .collect();
+        snap.targets = Some(Arc::new(targets));
+        let names = |snap: &Snapshot, target: &str| -> Vec<String> {
+            register_entries(snap, target)
+                .iter()
+                .map(|e| e[0].as_str().unwrap().to_string())
+                .collect()
+        };
+        assert_eq!(names(&snap, "desktop"), ["base", "top", "pkg", "priv"]);
+        assert_eq!(names(&snap, "mobile"), ["mid", "pkg"]);
+        snap.targets = None;
+        assert_eq!(
+            names(&snap, "mobile"),
+            ["base", "mid", "top", "pkg", "priv"]
+        );
     }
 
     #[test]
@@ -339,4 +365,45 @@ fn styles_of_a_right_to_left_language_are_flipped_unless_noflip() {
     assert!(a.contains(".keep{left:0}"), "{a}");
     let n = css(1, compilers[0].as_mut());
     assert!(n.contains("text-align:left"), "{n}");
+}
+
+/// Targets are read as ResourceLoader 1.39 reads them (a file module's own,
+/// else `desktop`; an image module both), and only for a core whose startup
+/// module filters by them.
+#[test]
+fn targets_count_only_with_a_core_whose_startup_filters_by_them() {
+    let src = MemorySource::default();
+    src.insert(
+        "ext/extension.json",
+        r#"{"ResourceModules": {
+            "m.mobile": {"scripts": ["a.js"], "targets": ["mobile"]},
+            "m.both": {"scripts": ["a.js"], "targets": ["mobile", "desktop", "mobile"]},
+            "m.plain": {"scripts": ["a.js"]},
+            "m.icons": {"class": "MediaWiki\\ResourceLoader\\ImageModule", "images": {}, "targets": ["mobile"]}
+        }}"#,
+    );
+    src.insert("core/includes/Defines.php", "<?php\n");
+    src.insert("rldev.toml", "manifests = [\"ext\"]\ncore = \"core\"\n");
+    let load = || Project::load(&Inputs::Config("rldev.toml".into()), &src).unwrap();
+    assert_eq!(
+        load().targets,
+        None,
+        "a core without a startup module that filters"
+    );
+    src.insert(
+        "core/includes/ResourceLoader/StartUpModule.php",
+        "<?php\n$moduleTargets = $module->getTargets();\n",
+    );
+    let project = load();
+    let targets = project.targets.expect("1.39's startup filters by target");
+    let of = |n: &str| targets[n].join(",");
+    assert_eq!(of("m.mobile"), "mobile");
+    assert_eq!(of("m.both"), "desktop,mobile");
+    assert_eq!(of("m.plain"), "desktop");
+    assert_eq!(of("m.icons"), "desktop,mobile");
+    assert!(
+        project
+            .definition_files
+            .contains(&"core/includes/ResourceLoader/StartUpModule.php".to_string())
+    );
 }

@@ -11,6 +11,8 @@ pub mod skin;
 
 use std::collections::BTreeMap;
 
+use serde_json::Value;
+
 use crate::files::Source;
 use crate::paths;
 pub use config::Config;
@@ -65,6 +67,10 @@ pub struct Project {
     pub core: Option<String>,
     /// What the definitions get wrong but does not stop a build (see `checks`).
     pub warnings: Vec<String>,
+    /// Each module's `targets`, when core's startup module registers a
+    /// module only for the request's `target` (MediaWiki 1.40 and older:
+    /// `desktop` unless asked otherwise); `None` when it registers all.
+    pub targets: Option<BTreeMap<String, Vec<String>>>,
 }
 
 impl Project {
@@ -195,6 +201,12 @@ impl Project {
             Some(checks::core_module_names(&String::from_utf8_lossy(&php)))
         });
         let warnings = checks::warnings(&manifests, &modules, core_modules.as_ref());
+        let targets = match core.as_deref() {
+            Some(c) if filters_by_target(c, source, &mut definition_files) => {
+                Some(targets(&manifests, &modules))
+            }
+            _ => None,
+        };
         Ok(Project {
             config,
             definition_files,
@@ -203,8 +215,50 @@ impl Project {
             language,
             core,
             warnings,
+            targets,
         })
     }
+}
+
+/// Core's startup module, read to tell whether it registers a module only
+/// for its targets (`getTargets()`: MediaWiki 1.40 and older).
+const CORE_STARTUP_MODULE: &str = "includes/ResourceLoader/StartUpModule.php";
+
+fn filters_by_target(core: &str, source: &dyn Source, definition_files: &mut Vec<String>) -> bool {
+    let path = paths::join(core, CORE_STARTUP_MODULE);
+    let Some(php) = source.read(&path) else {
+        return false;
+    };
+    definition_files.push(path);
+    String::from_utf8_lossy(&php).contains("->getTargets()")
+}
+
+/// Each module's targets as ResourceLoader 1.39 has them: a file module's
+/// `targets` (sorted, once each), `desktop` when it has none; an image
+/// module targets both (it does not read the key).
+fn targets(manifests: &[Manifest], modules: &[ModuleDef]) -> BTreeMap<String, Vec<String>> {
+    let mut given: std::collections::HashMap<&str, Option<&Value>> = Default::default();
+    for m in manifests {
+        for (name, info) in &m.modules {
+            given.insert(name.as_str(), info.get("targets"));
+        }
+    }
+    modules
+        .iter()
+        .map(|def| {
+            let targets = match (&def.kind, given.get(def.name.as_str()).copied().flatten()) {
+                (ModuleKind::Image(_), _) => vec!["desktop".into(), "mobile".into()],
+                (_, Some(t)) => {
+                    let mut t = manifest::string_list(t);
+                    t.sort();
+                    t.dedup();
+                    t
+                }
+                (_, None) => vec!["desktop".into()],
+            };
+            (def.name.clone(), targets)
+        })
+        .collect()
 }
 
 /// The manifest of the skin `skin` among core's skins, reduced to its

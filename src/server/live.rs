@@ -153,6 +153,9 @@ pub struct Snapshot {
     /// default settings). Behind the proxy the wiki answers them, with its
     /// own settings and database.
     pub php_only: Arc<HashSet<String>>,
+    /// Each module's targets, when core's startup module registers a module
+    /// only for the request's target (MediaWiki 1.40 and older).
+    pub targets: Option<Arc<std::collections::BTreeMap<String, Vec<String>>>>,
 }
 
 impl Snapshot {
@@ -160,6 +163,16 @@ impl Snapshot {
     /// registry and PHP does not make it).
     pub fn builds(&self, name: &str) -> bool {
         self.registry.modules.contains_key(name) && !self.php_only.contains(name)
+    }
+
+    /// Whether a startup module for `target` (`desktop` unless the request
+    /// says otherwise) registers this module: always, unless core's startup
+    /// filters by target and the module's targets lack it.
+    pub fn registered_for(&self, name: &str, target: &str) -> bool {
+        self.targets
+            .as_ref()
+            .and_then(|t| t.get(name))
+            .is_none_or(|targets| targets.iter().any(|t| t == target))
     }
 
     /// The output of the module's current version, once it is built.
@@ -316,6 +329,7 @@ impl Live {
             .map(|m| m.name.clone())
             .collect();
         self.snapshot.php_only = Arc::new(php_only);
+        self.snapshot.targets = project.targets.clone().map(Arc::new);
         let mut mounts = mounts(project);
         mounts.sort_by(|a, b| b.0.len().cmp(&a.0.len()).then(a.cmp(b)));
         mounts.dedup();

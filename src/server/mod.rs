@@ -150,14 +150,23 @@ async fn page(State(state): State<AppState>, Query(q): Query<PageQuery>) -> Resp
         .into_response()
 }
 
-async fn startup(State(state): State<AppState>) -> Response {
+#[derive(serde::Deserialize)]
+struct StartupQuery {
+    /// The page's target, as load.php's `target=` (MediaWiki ≤ 1.40 registers
+    /// only the modules for it): `desktop` unless given.
+    target: Option<String>,
+}
+
+/// `GET /startup[?target=mobile]`.
+async fn startup(State(state): State<AppState>, Query(q): Query<StartupQuery>) -> Response {
     let snap = state.ready_snapshot().await;
+    let target = q.target.as_deref().unwrap_or("desktop");
     (
         [
             (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
             (header::CACHE_CONTROL, "no-store"),
         ],
-        startup::startup_js(&snap),
+        startup::startup_js(&snap, target),
     )
         .into_response()
 }

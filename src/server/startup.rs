@@ -18,16 +18,18 @@ pub const CLIENT_JS: &str = concat!(
 
 /// `register` entries as RESOURCELOADER.md §3.2: `[name, version, deps, group,
 /// source, skip]`, dependencies as indexes when registered here, trailing
-/// empty values dropped.
-pub fn register_entries(snap: &Snapshot) -> Vec<Value> {
+/// empty values dropped, for a page of `target` (`desktop`, `mobile`).
+pub fn register_entries(snap: &Snapshot, target: &str) -> Vec<Value> {
     // As ResourceLoader's startup module: modules of the `noscript` group
-    // are left out (only HTML uses them, never the loader), and a dependency
-    // implied by another dependency is dropped.
+    // are left out (only HTML uses them, never the loader), so are those
+    // whose targets lack the page's when core filters by target, and a
+    // dependency implied by another dependency is dropped.
     let reg: Vec<(&String, &Entry)> = snap
         .registry
         .modules
         .iter()
         .filter(|(_, e)| e.group.as_deref() != Some("noscript"))
+        .filter(|(n, _)| snap.registered_for(n, target))
         .collect();
     let index: HashMap<&str, usize> = reg
         .iter()
@@ -136,7 +138,7 @@ fn script_json(v: &Value) -> String {
 }
 
 /// `GET /startup`: the client, every module registered, the live connection started.
-pub fn startup_js(snap: &Snapshot) -> String {
+pub fn startup_js(snap: &Snapshot, target: &str) -> String {
     let errors: serde_json::Map<String, Value> = snap
         .registry
         .modules
@@ -150,7 +152,7 @@ pub fn startup_js(snap: &Snapshot) -> String {
     });
     format!(
         "{CLIENT_JS}\nmw.loader.register({});\nmw.loader.rldev.start({});\n",
-        script_json(&Value::Array(register_entries(snap))),
+        script_json(&Value::Array(register_entries(snap, target))),
         script_json(&start)
     )
 }

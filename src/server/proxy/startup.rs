@@ -34,6 +34,8 @@ pub struct Settings<'a> {
     pub load_php: &'a str,
     pub skin: &'a str,
     pub language: &'a str,
+    /// The startup request's `target=` (`desktop` unless given).
+    pub target: &'a str,
 }
 
 /// The rewritten script and the wiki's own versions (of modules rldev does
@@ -80,7 +82,11 @@ pub fn rewrite(
         seen.insert(name);
     }
     for (name, e) in &snap.registry.modules {
-        if seen.contains(name) || !snap.builds(name) || e.group.as_deref() == Some("noscript") {
+        if seen.contains(name)
+            || !snap.builds(name)
+            || e.group.as_deref() == Some("noscript")
+            || !snap.registered_for(name, settings.target)
+        {
             continue;
         }
         // Dependencies by name (the loader resolves numbers only).
@@ -153,10 +159,18 @@ pub async fn answer(state: &AppState, proxy: &Arc<Proxy>, req: Request, ours: &s
     let configured = snap.contexts.as_ref().map(|c| c.configured().clone());
     let configured = configured.unwrap_or_default();
     let load_php = proxy.upstream.load_php();
+    let target = path
+        .split_once('?')
+        .into_iter()
+        .flat_map(|(_, q)| q.split('&'))
+        .find_map(|pair| pair.strip_prefix("target="))
+        .unwrap_or("desktop")
+        .to_string();
     let settings = Settings {
         load_php: &load_php,
         skin: configured.skin.as_deref().unwrap_or(""),
         language: configured.language.as_deref().unwrap_or(""),
+        target: &target,
     };
     let implement = uses_implement(&text);
     let body = match rewrite(&text, &snap, &settings) {
@@ -222,6 +236,7 @@ mod tests {
             ready: true,
             registry: Arc::new(Registry { seq: 4, modules }),
             php_only: Arc::new(["ext.php".to_string()].into()),
+            targets: None,
             ..Snapshot::default()
         }
     }
@@ -237,6 +252,7 @@ mod tests {
             load_php: "/w/load.php",
             skin: "vector",
             language: "en",
+            target: "desktop",
         };
         let (js, wiki) = rewrite(STARTUP, &snapshot(), &settings).unwrap();
         // ext.a: rldev's version, the ES6 mark kept; jquery and ext.php: the
