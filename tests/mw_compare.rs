@@ -2,7 +2,8 @@
 //! served by `scripts/mw-wiki`, and `rldev serve` on the same bundled
 //! extensions and skins. For every module both register it compares the
 //! startup registry (dependencies, group), the `only=styles` CSS, and the
-//! script, messages and templates of the `mw.loader.implement` form. Prints
+//! script, messages and templates of the `mw.loader.implement` form, in
+//! three request contexts (vector/en, `lang=he`, `skin=monobook`). Prints
 //! a table and every difference; fails on a difference that
 //! `tests/mw_compare_known.toml` does not list, and on a listed one that is
 //! gone. Skipped (with a line saying so) without MediaWiki or PHP.
@@ -317,7 +318,7 @@ fn compare_registry(
 /// `only=styles`, one request per module on each side (the answer to a
 /// batch is the modules' CSS joined with nothing to split it at), both
 /// printed by lightningcss with their asset URLs named alike.
-/// The other request contexts whose styles are compared too, as
+/// The other request contexts whose output is compared too, as
 /// (MediaWiki's query, rldev's, the suffix of the module name in reports and
 /// in tests/mw_compare_known.toml): a right-to-left language (styles flipped
 /// by CSSJanus) and another skin (its skinStyles), which rldev builds on
@@ -380,13 +381,26 @@ fn compare_styles_in(
 /// Messages and templates compare as JSON objects (no object and an empty
 /// one are the same).
 fn compare_implement(wiki: &Wiki, rldev: &Server, ready: &[&str], found: &mut Differences) {
+    compare_implement_in(wiki, rldev, ready, found, (MW_QUERY, "", ""));
+    for context in OTHER_CONTEXTS {
+        compare_implement_in(wiki, rldev, ready, found, *context);
+    }
+}
+
+fn compare_implement_in(
+    wiki: &Wiki,
+    rldev: &Server,
+    ready: &[&str],
+    found: &mut Differences,
+    (mw_query, our_query, suffix): (&str, &str, &str),
+) {
     let mut sorted = ready.to_vec();
     sorted.sort();
     let modules = mw::encode(&mw::pack(&sorted));
     let theirs = wiki
-        .load(&format!("modules={modules}&debug=2&{MW_QUERY}"))
+        .load(&format!("modules={modules}&debug=2&{mw_query}"))
         .unwrap_or_else(|e| panic!("{e}"));
-    let ours = rldev.get(&format!("/load?modules={modules}&debug=2"));
+    let ours = rldev.get(&format!("/load?modules={modules}&debug=2{our_query}"));
     let theirs = mw::split_load(&theirs).unwrap_or_else(|e| panic!("MediaWiki's answer: {e}"));
     let ours = mw::split_load(&ours).unwrap_or_else(|e| panic!("rldev's answer: {e}"));
     for name in ready {
@@ -407,7 +421,7 @@ fn compare_implement(wiki: &Wiki, rldev: &Server, ready: &[&str], found: &mut Di
                 side(&ours)
             );
             for kind in [Kind::Scripts, Kind::Messages, Kind::Templates] {
-                found.insert((name.to_string(), kind), why.clone());
+                found.insert((format!("{name}{suffix}"), kind), why.clone());
             }
             continue;
         };
@@ -426,7 +440,7 @@ fn compare_implement(wiki: &Wiki, rldev: &Server, ready: &[&str], found: &mut Di
         ];
         for (kind, a, b) in compared {
             if let Some(reason) = value_difference(&a, &b) {
-                found.insert((name.to_string(), kind), reason);
+                found.insert((format!("{name}{suffix}"), kind), reason);
             }
         }
     }
