@@ -413,13 +413,27 @@ fn send(stdin: &mut impl Write, value: &Value) -> Result<(), String> {
         .map_err(|e| format!("PHP is gone ({e})"))
 }
 
-/// What PHP wrote on stderr, its last lines (warnings come first, a reason last).
+/// What PHP wrote on stderr that says why it stopped: the last line that
+/// is not part of a backtrace (MediaWiki prints the exception, then the
+/// frames), without MediaWiki's `[request id] [no req]` prefix.
 fn last_lines(mut stderr: impl Read) -> String {
     let mut all = Vec::new();
     let _ = stderr.read_to_end(&mut all);
     let text = String::from_utf8_lossy(&all);
-    let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
-    lines[lines.len().saturating_sub(3)..].join(" / ")
+    let said = text
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .filter(|l| !l.starts_with('#') && !l.starts_with("Backtrace:") && !l.starts_with("from "))
+        .next_back()
+        .unwrap_or_default();
+    match said
+        .strip_prefix('[')
+        .and_then(|rest| rest.split_once("[no req]"))
+    {
+        Some((_, message)) => message.trim().to_string(),
+        None => said.to_string(),
+    }
 }
 
 /// `RLDEV_PHP`, else `php` on PATH.
