@@ -423,9 +423,12 @@ fn last_lines(mut stderr: impl Read) -> String {
     let said = text
         .lines()
         .map(str::trim)
-        .filter(|l| !l.is_empty())
-        .filter(|l| !l.starts_with('#') && !l.starts_with("Backtrace:") && !l.starts_with("from "))
-        .next_back()
+        .rfind(|l| {
+            !l.is_empty()
+                && !l.starts_with('#')
+                && !l.starts_with("Backtrace:")
+                && !l.starts_with("from ")
+        })
         .unwrap_or_default();
     match said
         .strip_prefix('[')
