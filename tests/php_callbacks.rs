@@ -240,6 +240,48 @@ fn a_php_error_is_the_modules_error_and_the_others_build() {
             && error.contains("includes/Callbacks.php:"),
         "{error}"
     );
+
+    // A value JSON cannot carry.
+    let now = edit(
+        &mut server,
+        root,
+        cache.path(),
+        "includes/Callbacks.php",
+        "'greeting' => $config->get( 'RldevFixtureGreeting' ),",
+        "'greeting' => NAN,",
+    );
+    let error = now["error"].as_str().unwrap();
+    assert!(
+        error.contains("callback/data.json") && error.contains("returned what JSON cannot encode"),
+        "{error}"
+    );
+}
+
+/// No PHP to run: the module's error says so, naming the program; the
+/// other modules build.
+#[test]
+fn without_php_the_module_says_so() {
+    if let Some(why) = missing() {
+        eprintln!("php_callbacks: SKIPPED: {why}");
+        return;
+    }
+    let dir = project();
+    let cache = tempfile::tempdir().unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_rldev"))
+        .args(["hashes", "--json", "rldev.toml"])
+        .current_dir(dir.path())
+        .env("RLDEV_CACHE_DIR", cache.path())
+        .env("RLDEV_PHP", "/nonexistent/php")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let registry: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let error = registry["modules"][MODULE]["error"].as_str().unwrap();
+    assert!(error.contains("cannot start /nonexistent/php"), "{error}");
+    assert_eq!(
+        registry["modules"]["ext.rldevFixture.vue"]["state"],
+        "ready"
+    );
 }
 
 /// A PHP run is remembered with what PHP was told: a rebuild for an edit

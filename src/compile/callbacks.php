@@ -405,27 +405,35 @@ class RldevCallbacks extends Maintenance {
 		$results = [];
 		foreach ( $request['calls'] as $call ) {
 			try {
-				// Loaded first, so that a class that does not compile says why
-				// (call_user_func would only say it is not there).
-				$class = explode( '::', $call['callback'] )[0];
-				if ( !class_exists( $class ) ) {
-					throw new RuntimeException( "class $class not found" );
-				}
-				$value = call_user_func( $call['callback'], $context, $config, $call['param'] ?? null );
-				if ( $value instanceof \MediaWiki\ResourceLoader\FilePath || $value instanceof \ResourceLoaderFilePath ) {
-					// As FileModule::getLocalPath.
-					$results[] = [ 'file' => $value->getLocalBasePath() !== null
-						? $value->getLocalPath()
-						: $request['localBasePath'] . '/' . $value->getPath() ];
-				} else {
-					$results[] = [ 'value' => $value ];
-				}
+				$results[] = self::call( $call, $context, $config, $request['localBasePath'] );
 			} catch ( Throwable $e ) {
 				$results[] = [ 'error' => get_class( $e ) . ': ' . $e->getMessage(),
 					'file' => $e->getFile(), 'line' => $e->getLine() ];
 			}
 		}
 		RldevWire::send( [ 'op' => 'done', 'results' => $results, 'stoodIn' => RldevWire::$stoodIn ] );
+	}
+
+	/** One callback's answer: `value`, `file` (a FilePath's) or `error`. */
+	private static function call( array $call, $context, $config, string $localBasePath ): array {
+		// Loaded first, so that a class that does not compile says why
+		// (call_user_func would only say it is not there).
+		$class = explode( '::', $call['callback'] )[0];
+		if ( !class_exists( $class ) ) {
+			return [ 'error' => "class $class not found" ];
+		}
+		$value = call_user_func( $call['callback'], $context, $config, $call['param'] ?? null );
+		if ( $value instanceof \MediaWiki\ResourceLoader\FilePath || $value instanceof \ResourceLoaderFilePath ) {
+			// As FileModule::getLocalPath.
+			return [ 'file' => $value->getLocalBasePath() !== null
+				? $value->getLocalPath()
+				: $localBasePath . '/' . $value->getPath() ];
+		}
+		// What JSON cannot say (NAN, a resource) is the callback's error.
+		if ( json_encode( $value, JSON_INVALID_UTF8_SUBSTITUTE ) === false ) {
+			return [ 'error' => 'returned what JSON cannot encode: ' . json_last_error_msg() ];
+		}
+		return [ 'value' => $value ];
 	}
 }
 
