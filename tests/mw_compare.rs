@@ -165,8 +165,10 @@ fn rldev_matches_mediawiki() {
     }
 
     compare_registry(&registered, ours, &ready, &mut found);
-    compare_styles(&wiki, &rldev, &ready, &mut found);
-    compare_implement(&wiki, &rldev, &ready, &mut found);
+    for context in contexts() {
+        compare_styles_in(&wiki, &rldev, &ready, &mut found, context);
+        compare_implement_in(&wiki, &rldev, &ready, &mut found, context);
+    }
 
     print_report(&found, both.len(), ready.len());
     println!(
@@ -315,9 +317,6 @@ fn compare_registry(
     }
 }
 
-/// `only=styles`, one request per module on each side (the answer to a
-/// batch is the modules' CSS joined with nothing to split it at), both
-/// printed by lightningcss with their asset URLs named alike.
 /// The other request contexts whose output is compared too, as
 /// (MediaWiki's query, rldev's, the suffix of the module name in reports and
 /// in tests/mw_compare_known.toml): a right-to-left language (styles flipped
@@ -332,13 +331,14 @@ const OTHER_CONTEXTS: &[(&str, &str, &str)] = &[
     ),
 ];
 
-fn compare_styles(wiki: &Wiki, rldev: &Server, ready: &[&str], found: &mut Differences) {
-    compare_styles_in(wiki, rldev, ready, found, (MW_QUERY, "", ""));
-    for context in OTHER_CONTEXTS {
-        compare_styles_in(wiki, rldev, ready, found, *context);
-    }
+/// Every request context compared: the wiki's own, then `OTHER_CONTEXTS`.
+fn contexts() -> impl Iterator<Item = (&'static str, &'static str, &'static str)> {
+    std::iter::once((MW_QUERY, "", "")).chain(OTHER_CONTEXTS.iter().copied())
 }
 
+/// `only=styles`, one request per module on each side (the answer to a
+/// batch is the modules' CSS joined with nothing to split it at), both
+/// printed by lightningcss with their asset URLs named alike.
 fn compare_styles_in(
     wiki: &Wiki,
     rldev: &Server,
@@ -380,13 +380,6 @@ fn compare_styles_in(
 /// whitespace at both ends trimmed: MediaWiki's debug wrapper adds a line.
 /// Messages and templates compare as JSON objects (no object and an empty
 /// one are the same).
-fn compare_implement(wiki: &Wiki, rldev: &Server, ready: &[&str], found: &mut Differences) {
-    compare_implement_in(wiki, rldev, ready, found, (MW_QUERY, "", ""));
-    for context in OTHER_CONTEXTS {
-        compare_implement_in(wiki, rldev, ready, found, *context);
-    }
-}
-
 fn compare_implement_in(
     wiki: &Wiki,
     rldev: &Server,

@@ -49,6 +49,16 @@ fn project() -> tempfile::TempDir {
     dir
 }
 
+/// The project and a cache folder, or `None` (said on stderr) when the
+/// test cannot run here.
+fn setup() -> Option<(tempfile::TempDir, tempfile::TempDir)> {
+    if let Some(why) = missing() {
+        eprintln!("php_callbacks: SKIPPED: {why}");
+        return None;
+    }
+    Some((project(), tempfile::tempdir().unwrap()))
+}
+
 fn registry(server: &Server) -> Value {
     serde_json::from_str(&server.get("/registry.json")).unwrap()
 }
@@ -68,10 +78,16 @@ fn held(modules: &Value) -> Vec<(String, String, String, String)> {
 
 /// `rldev hashes --json rldev.toml` from scratch.
 fn from_scratch(root: &Path, cache: &Path) -> Value {
+    hashes(root, cache, &[])
+}
+
+/// `rldev hashes --json rldev.toml` with more environment variables.
+fn hashes(root: &Path, cache: &Path, envs: &[(&str, &str)]) -> Value {
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_rldev"))
         .args(["hashes", "--json", "rldev.toml"])
         .current_dir(root)
         .env("RLDEV_CACHE_DIR", cache)
+        .envs(envs.iter().copied())
         .output()
         .unwrap();
     serde_json::from_slice(&out.stdout)
@@ -110,13 +126,10 @@ fn load(server: &Server) -> String {
 
 #[test]
 fn an_edit_of_any_file_php_read_moves_the_version_and_the_answer() {
-    if let Some(why) = missing() {
-        eprintln!("php_callbacks: SKIPPED: {why}");
+    let Some((dir, cache)) = setup() else {
         return;
-    }
-    let dir = project();
+    };
     let root = dir.path();
-    let cache = tempfile::tempdir().unwrap();
     let mut server = Server::start(root, &["rldev.toml"], 0, cache.path(), WAIT);
     let first = registry(&server)["modules"][MODULE].clone();
     assert_eq!(first["state"], "ready", "{first}");
@@ -187,13 +200,10 @@ fn an_edit_of_any_file_php_read_moves_the_version_and_the_answer() {
 
 #[test]
 fn a_php_error_is_the_modules_error_and_the_others_build() {
-    if let Some(why) = missing() {
-        eprintln!("php_callbacks: SKIPPED: {why}");
+    let Some((dir, cache)) = setup() else {
         return;
-    }
-    let dir = project();
+    };
     let root = dir.path();
-    let cache = tempfile::tempdir().unwrap();
     let mut server = Server::start(root, &["rldev.toml"], 0, cache.path(), WAIT);
 
     // A syntax error in a class the callback loads: PHP's fatal error, with its place.
@@ -261,21 +271,14 @@ fn a_php_error_is_the_modules_error_and_the_others_build() {
 /// other modules build.
 #[test]
 fn without_php_the_module_says_so() {
-    if let Some(why) = missing() {
-        eprintln!("php_callbacks: SKIPPED: {why}");
+    let Some((dir, cache)) = setup() else {
         return;
-    }
-    let dir = project();
-    let cache = tempfile::tempdir().unwrap();
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_rldev"))
-        .args(["hashes", "--json", "rldev.toml"])
-        .current_dir(dir.path())
-        .env("RLDEV_CACHE_DIR", cache.path())
-        .env("RLDEV_PHP", "/nonexistent/php")
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(1));
-    let registry: Value = serde_json::from_slice(&out.stdout).unwrap();
+    };
+    let registry = hashes(
+        dir.path(),
+        cache.path(),
+        &[("RLDEV_PHP", "/nonexistent/php")],
+    );
     let error = registry["modules"][MODULE]["error"].as_str().unwrap();
     assert!(error.contains("cannot start /nonexistent/php"), "{error}");
     assert_eq!(
@@ -289,13 +292,10 @@ fn without_php_the_module_says_so() {
 /// starting PHP; an edit of a file PHP read starts PHP again.
 #[test]
 fn a_rebuild_that_php_would_see_the_same_replays_its_answers() {
-    if let Some(why) = missing() {
-        eprintln!("php_callbacks: SKIPPED: {why}");
+    let Some((dir, cache)) = setup() else {
         return;
-    }
-    let dir = project();
+    };
     let root = dir.path();
-    let cache = tempfile::tempdir().unwrap();
     // `php` behind a script that counts its starts.
     let starts = cache.path().join("php-starts");
     let php = cache.path().join("php");
