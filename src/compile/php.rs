@@ -180,7 +180,7 @@ fn memo() -> &'static Memo {
     MEMO.get_or_init(Default::default)
 }
 
-const MEMO_RUNS: usize = 256;
+const MEMO_RUNS: usize = 64;
 
 /// The answers of a remembered run of the same request, if PHP would be
 /// told exactly the same today: every file it asked for has the content it
