@@ -63,15 +63,17 @@ fn registry(server: &Server) -> Value {
     serde_json::from_str(&server.get("/registry.json")).unwrap()
 }
 
-/// Module -> (version, state, error) of a registry or of `hashes --json`.
-fn held(modules: &Value) -> Vec<(String, String, String, String)> {
+/// Module -> version, state, error and files of a registry or of
+/// `hashes --json`.
+fn held(modules: &Value) -> Vec<(String, String, String, String, String)> {
     modules
         .as_object()
         .unwrap()
         .iter()
         .map(|(name, m)| {
             let s = |k: &str| m[k].as_str().unwrap_or_default().to_string();
-            (name.clone(), s("version"), s("state"), s("error"))
+            let files = m["files"].to_string();
+            (name.clone(), s("version"), s("state"), s("error"), files)
         })
         .collect()
 }
@@ -360,4 +362,142 @@ fn a_rebuild_that_php_would_see_the_same_replays_its_answers() {
     );
     assert_eq!(now["state"], "ready", "{now}");
     assert_eq!(count(), 2);
+}
+
+/// xorshift64*: small, seeded, reproducible.
+struct Rng(u64);
+
+impl Rng {
+    fn below(&mut self, n: usize) -> usize {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        (self.0.wrapping_mul(0x2545_F491_4F6C_DD1D) % n as u64) as usize
+    }
+}
+
+/// Seeded random edits of what the callbacks read (a class they call, a
+/// class whose file appears and goes, a JSON file, a message, a syntax error
+/// and its fix), of what they do not (the module's script), and touches and
+/// identical saves. After each round the registry equals `rldev hashes` from
+/// scratch, so a remembered PHP run is replayed only when a fresh one would
+/// give the same; a round of touches and identical saves prints no diff.
+/// `RLDEV_PHP_SOAK_ROUNDS` (default 12) and `RLDEV_PHP_SOAK_SEED` choose the run.
+#[test]
+fn php_edits_in_any_order_settle_to_the_fresh_answer() {
+    let Some((dir, cache)) = setup() else {
+        return;
+    };
+    let root = dir.path();
+    let env = |k: &str, default: u64| {
+        std::env::var(k)
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(default)
+    };
+    let rounds = env("RLDEV_PHP_SOAK_ROUNDS", 12);
+    let seed = env("RLDEV_PHP_SOAK_SEED", 20261203);
+    let mut rng = Rng(seed.max(1));
+    // The data callback also asks for a class whose file may be missing
+    // (the autoloader's look for it is a read of an absent file).
+    let callbacks = root.join("includes/Callbacks.php");
+    let text = std::fs::read_to_string(&callbacks).unwrap();
+    std::fs::write(
+        &callbacks,
+        text.replace(
+            "'helper' => Helper::value(),",
+            "'helper' => Helper::value(),\n\t\t\t'extra_class' => class_exists( Extra::class ) ? Extra::value() : null,",
+        ),
+    )
+    .unwrap();
+    let class = |name: &str, value: &str| {
+        format!(
+            "<?php\nnamespace RldevFixture;\n\nclass {name} {{\n\tpublic static function value(): string {{\n\t\treturn '{value}';\n\t}}\n}}\n"
+        )
+    };
+    let write = |path: &str, text: &str| std::fs::write(root.join(path), text).unwrap();
+    let mut server = Server::start(root, &["rldev.toml"], 0, cache.path(), WAIT);
+    let mut log = Vec::new();
+    for round in 0..rounds {
+        let mut no_op = true;
+        for _ in 0..1 + rng.below(2) {
+            let token = format!("v{}", rng.below(1000));
+            let kind = rng.below(9);
+            log.push(format!("{kind}:{token}"));
+            match kind {
+                0 => write("includes/Helper.php", &class("Helper", &token)),
+                1 => {
+                    // An atomic save: a temporary file renamed over.
+                    write("includes/.Helper.php.tmp", &class("Helper", &token));
+                    std::fs::rename(
+                        root.join("includes/.Helper.php.tmp"),
+                        root.join("includes/Helper.php"),
+                    )
+                    .unwrap();
+                }
+                2 => {
+                    let extra = root.join("includes/Extra.php");
+                    match extra.exists() {
+                        true => std::fs::remove_file(extra).unwrap(),
+                        false => write("includes/Extra.php", &class("Extra", &token)),
+                    }
+                }
+                3 => write("data/extra.json", &format!("{{\"colour\": \"{token}\"}}")),
+                4 => write(
+                    "i18n/en.json",
+                    &format!("{{\"rldevfixture-hello\": \"Hello {token}\"}}"),
+                ),
+                5 => write(
+                    "resources/callback/init.js",
+                    &format!("// {token}\nmodule.exports = require( './data.json' );\n"),
+                ),
+                6 => write(
+                    "includes/Helper.php",
+                    "<?php\nnamespace RldevFixture;\nclass Helper {\n",
+                ),
+                7 => {
+                    let path = root.join("includes/Callbacks.php");
+                    let same = std::fs::read(&path).unwrap();
+                    std::fs::write(&path, same).unwrap();
+                }
+                _ => {
+                    let path = root.join("data/extra.json");
+                    let now = std::time::SystemTime::now();
+                    std::fs::File::options()
+                        .append(true)
+                        .open(&path)
+                        .unwrap()
+                        .set_modified(now)
+                        .unwrap();
+                }
+            }
+            no_op &= kind >= 7;
+        }
+        if no_op {
+            std::thread::sleep(Duration::from_millis(400));
+            let diffs: Vec<Value> = server
+                .drain()
+                .into_iter()
+                .filter(|e| e["event"] == "diff")
+                .collect();
+            assert!(
+                diffs.is_empty(),
+                "seed {seed} round {round} ({log:?}): a diff after touches and identical saves: {diffs:?}"
+            );
+        }
+        let deadline = std::time::Instant::now() + WAIT;
+        loop {
+            std::thread::sleep(Duration::from_millis(150));
+            let fresh = held(&from_scratch(root, cache.path())["modules"]);
+            let now = registry(&server);
+            if held(&now["modules"]) == fresh {
+                break;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "seed {seed} round {round} ({log:?}): the registry {now} is not the fresh {fresh:?}"
+            );
+        }
+        server.drain();
+    }
 }
