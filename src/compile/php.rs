@@ -104,7 +104,8 @@ struct Message {
     path: Option<String>,
     #[serde(default)]
     results: Vec<WireResult>,
-    /// Hook interfaces this core lacks, stood in by empty ones.
+    /// Names this core lacks that were stood in for (empty hook interfaces,
+    /// classes aliased to their older global names).
     #[serde(default, rename = "stoodIn")]
     stood_in: Vec<String>,
     message: Option<String>,
