@@ -458,11 +458,7 @@ fn script_path() -> Result<PathBuf, String> {
     static PATH: OnceLock<Result<PathBuf, String>> = OnceLock::new();
     PATH.get_or_init(|| {
         use sha1::{Digest, Sha1};
-        let hash: String = Sha1::digest(SCRIPT.as_bytes())
-            .iter()
-            .take(8)
-            .map(|b| format!("{b:02x}"))
-            .collect();
+        let hash = crate::less::cache::hex(&Sha1::digest(SCRIPT.as_bytes())[..8]);
         let dir = crate::less::setup::cache_dir();
         let path = dir.join(format!("php-callbacks-{hash}.php"));
         if std::fs::read(&path).is_ok_and(|b| b == SCRIPT.as_bytes()) {

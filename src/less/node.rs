@@ -220,7 +220,8 @@ impl NodeLess {
                     for (i, candidate) in m.candidates.iter().enumerate() {
                         let rel = paths::relative_to(&root, std::path::Path::new(candidate));
                         if let Some((hash, bytes)) = files.lookup_hashed(&rel) {
-                            let key = content_key(&hash);
+                            // The key the bytes are known by in the process's blob store.
+                            let key = super::cache::hex(&hash);
                             reply = json!({"op": "file", "id": id, "index": i, "key": key});
                             if !p.sent.contains(&key) {
                                 reply["contents_b64"] = STANDARD.encode(&bytes).into();
@@ -253,11 +254,6 @@ impl NodeLess {
             }
         }
     }
-}
-
-/// The key a file's bytes are known by in the process's blob store: their SHA-1.
-fn content_key(hash: &[u8; 20]) -> String {
-    hash.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 fn send(p: &mut Process, value: &serde_json::Value) -> Result<(), Broken> {

@@ -318,8 +318,7 @@ fn file_module(
     } else {
         s.message_files.to_vec()
     };
-    let package_files_ref = package_files.as_deref();
-    let php = php_env(manifest, package_files_ref, s);
+    let php = php_env(manifest, package_files.as_deref(), s);
     Ok(FileModule {
         local_base: base.local.clone(),
         remote_base: base.remote.clone(),
@@ -489,9 +488,12 @@ const CODEX_ICONS: &str = "resources/lib/codex-icons/codex-icons.json";
 
 /// Where the module's PHP callbacks run, if it has any.
 fn php_env(manifest: &Manifest, files: Option<&[PackageFile]>, s: &Settings) -> Option<PhpEnv> {
-    let any = files?
+    if !files?
         .iter()
-        .any(|f| matches!(f.source, PackageSource::Callback(_)));
+        .any(|f| matches!(f.source, PackageSource::Callback(_)))
+    {
+        return None;
+    }
     Some(PhpEnv {
         core: s.core?.to_string(),
         manifest: manifest.path.clone(),
@@ -499,7 +501,6 @@ fn php_env(manifest: &Manifest, files: Option<&[PackageFile]>, s: &Settings) -> 
         content_language: s.content_language.to_string(),
         skin: s.skin.map(str::to_string),
     })
-    .filter(|_| any)
 }
 
 /// A `callback` as PHP names it: `Class::method` from a string or a
