@@ -514,3 +514,82 @@ fn php_edits_in_any_order_settle_to_the_fresh_answer() {
         started.elapsed().as_secs()
     );
 }
+
+/// An extension written for a newer core: its manifest requires one, its
+/// class implements a hook interface this core lacks and names a class by
+/// the namespaced name this core has only as a global class. The callback
+/// runs all the same, and the module's warning names each stand-in.
+#[test]
+fn an_extension_for_a_newer_core_runs_with_stand_ins() {
+    let Some((dir, cache)) = setup() else {
+        return;
+    };
+    let root = dir.path();
+    common::write(
+        root,
+        "includes/Future.php",
+        "<?php\nnamespace RldevFixture;\n\n\
+         use MediaWiki\\Hook\\RldevNotInThisCoreHook;\n\
+         use MediaWiki\\Language\\MessageLocalizer;\n\n\
+         class Future implements RldevNotInThisCoreHook {\n\
+         \tpublic static function data( MessageLocalizer $ml ): array {\n\
+         \t\treturn [ 'hello' => $ml->msg( 'rldevfixture-hello' )->text() ];\n\
+         \t}\n}\n",
+    );
+    common::write(
+        root,
+        "resources/future/init.js",
+        "module.exports = require( './data.json' );\n",
+    );
+    let path = root.join("extension.json");
+    let mut manifest: Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    manifest["requires"]["MediaWiki"] = ">= 9.0.0".into();
+    manifest["ResourceModules"]["ext.rldevFixture.future"] = serde_json::json!({
+        "packageFiles": ["future/init.js", {"name": "future/data.json", "callback": "RldevFixture\\Future::data"}]
+    });
+    std::fs::write(&path, manifest.to_string()).unwrap();
+
+    let server = Server::start(root, &["rldev.toml"], 0, cache.path(), WAIT);
+    let module = &registry(&server)["modules"]["ext.rldevFixture.future"];
+    assert_eq!(module["state"], "ready", "{module}");
+    let body = server.get("/load?modules=ext.rldevFixture.future&only=scripts");
+    assert!(
+        body.contains(r#""future/data.json":{"hello":"Hello from PHP"}"#),
+        "{body}"
+    );
+    let warnings = module["warnings"].to_string();
+    assert!(
+        warnings.contains(r"MediaWiki\\Hook\\RldevNotInThisCoreHook")
+            && warnings.contains(r"MediaWiki\\Language\\MessageLocalizer (as MessageLocalizer)"),
+        "{warnings}"
+    );
+}
+
+/// A callback that never returns is stopped (`RLDEV_PHP_TIME_LIMIT`,
+/// 60 s by default), and says so; the other modules build.
+#[test]
+fn a_callback_that_never_returns_is_stopped() {
+    let Some((dir, cache)) = setup() else {
+        return;
+    };
+    let root = dir.path();
+    let path = root.join("includes/Callbacks.php");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let looping = text.replace(
+        "return 'module.exports = '",
+        "while ( true ) {\n\t\t}\n\t\treturn 'module.exports = '",
+    );
+    assert_ne!(looping, text);
+    std::fs::write(&path, looping).unwrap();
+    let registry = hashes(root, cache.path(), &[("RLDEV_PHP_TIME_LIMIT", "3")]);
+    let error = registry["modules"][MODULE]["error"].as_str().unwrap();
+    assert!(
+        error.contains("PHP ran over 3 s and was stopped"),
+        "{error}"
+    );
+    assert_eq!(
+        registry["modules"]["ext.rldevFixture.vue"]["state"],
+        "ready"
+    );
+}

@@ -31,8 +31,16 @@ use crate::project::{FileModule, PackageKind, PackageSource, PhpCall, PhpEnv};
 /// The PHP side (protocol at its top).
 const SCRIPT: &str = include_str!("callbacks.php");
 
-/// How long one module's callbacks may run, boot included.
+/// How long one module's callbacks may run, boot included, unless
+/// `RLDEV_PHP_TIME_LIMIT` (seconds) says otherwise.
 const TIME_LIMIT: Duration = Duration::from_secs(60);
+
+fn time_limit() -> Duration {
+    std::env::var("RLDEV_PHP_TIME_LIMIT")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .map_or(TIME_LIMIT, Duration::from_secs)
+}
 
 /// `m` with each `Callback` package file replaced by what its callback
 /// returned (a value, or a file for a FilePath), or by `null` with the
@@ -255,7 +263,8 @@ fn converse(
     let stderr = child.stderr.take().expect("piped stderr");
     let stderr = std::thread::spawn(move || last_lines(stderr));
     let child = Arc::new(Mutex::new(child));
-    let (stop, timed_out) = watchdog(Arc::clone(&child));
+    let limit = time_limit();
+    let (stop, timed_out) = watchdog(Arc::clone(&child), limit);
 
     let mut talk = || -> Result<Vec<Answer>, String> {
         send(&mut stdin, request)?;
@@ -315,7 +324,7 @@ fn converse(
     if timed_out.load(Ordering::SeqCst) {
         return Err(format!(
             "PHP ran over {} s and was stopped",
-            TIME_LIMIT.as_secs()
+            limit.as_secs()
         ));
     }
     result.map_err(|e| match stderr.trim() {
@@ -324,13 +333,13 @@ fn converse(
     })
 }
 
-/// Kills the child once `TIME_LIMIT` passes, unless the sender is dropped first.
-fn watchdog(child: Arc<Mutex<Child>>) -> (mpsc::Sender<()>, Arc<AtomicBool>) {
+/// Kills the child once `limit` passes, unless the sender is dropped first.
+fn watchdog(child: Arc<Mutex<Child>>, limit: Duration) -> (mpsc::Sender<()>, Arc<AtomicBool>) {
     let (stop, stopped) = mpsc::channel::<()>();
     let fired = Arc::new(AtomicBool::new(false));
     let flag = Arc::clone(&fired);
     std::thread::spawn(move || {
-        if let Err(mpsc::RecvTimeoutError::Timeout) = stopped.recv_timeout(TIME_LIMIT) {
+        if let Err(mpsc::RecvTimeoutError::Timeout) = stopped.recv_timeout(limit) {
             flag.store(true, Ordering::SeqCst);
             let _ = child.lock().expect("php child").kill();
         }
