@@ -293,4 +293,24 @@ mod tests {
             "mw.loader = { impl: function ( declarator ) {} }"
         ));
     }
+
+    /// With a core that registers by target, a module rldev adds follows
+    /// the wiki request's `target=`, as the wiki's own modules do.
+    #[test]
+    fn added_modules_follow_the_requests_target() {
+        let mut snap = snapshot();
+        let only_mobile = [("ext.new".to_string(), vec!["mobile".to_string()])];
+        snap.targets = Some(Arc::new(only_mobile.into_iter().collect()));
+        let rewritten = |target: &str| {
+            let settings = Settings {
+                load_php: "/w/load.php",
+                skin: "vector",
+                language: "en",
+                target,
+            };
+            rewrite(STARTUP, &snap, &settings).unwrap().0
+        };
+        assert!(!rewritten("desktop").contains("\"ext.new\""));
+        assert!(rewritten("mobile").contains("[\"ext.new\",\"NNNNNNNN\""));
+    }
 }
